@@ -1,0 +1,81 @@
+/* api/: one file per resource; handlers only ever see authenticated requests with a
+ * parsed body, validate input, call the service, and render results. */
+#ifndef SB_API_API_H
+#define SB_API_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "http/http.h"
+#include "service/service.h"
+
+/* ---- input validation (wrong JSON type -> 400, missing/invalid value -> 422) ---- */
+int sb_api_need_object(sb_req *r);
+/* String field: absent leaves *out NULL (422 if required); must be 1..maxlen bytes unless
+ * allow_empty. Explicit null counts as absent. */
+int sb_api_str(sb_req *r, const char *key, bool required, bool allow_empty, size_t maxlen, const char **out);
+/* Id field: absent -> *present false; null -> *out 0; a positive integer otherwise. */
+int sb_api_id(sb_req *r, const char *key, bool *present, int64_t *out);
+int sb_api_bool(sb_req *r, const char *key, bool *present, bool *out);
+/* Query integers. */
+int sb_api_query_limit(sb_req *r, int def, int max, int *out);
+int sb_api_query_id(sb_req *r, const char *key, int64_t *out); /* "none" -> -1 */
+/* Rejects fields not in the NULL-terminated list (422). */
+int sb_api_only(sb_req *r, const char *const *allowed);
+
+sb_actor sb_api_actor(sb_req *r);
+int sb_api_not_found(sb_req *r, const char *what, int64_t id);
+
+/* ---- handlers ---- */
+int sb_api_healthz(sb_req *r);
+int sb_api_metrics(sb_req *r);
+int sb_api_openapi(sb_req *r);
+
+int sb_api_login(sb_req *r);
+int sb_api_login_finish(sb_req *r);
+int sb_api_logout(sb_req *r);
+int sb_api_logout_finish(sb_req *r);
+int sb_api_me(sb_req *r);
+int sb_api_token_create(sb_req *r);
+int sb_api_token_create_finish(sb_req *r);
+
+int sb_api_conversations_list(sb_req *r);
+int sb_api_conversation_create(sb_req *r);
+int sb_api_conversation_get(sb_req *r);
+int sb_api_conversation_update(sb_req *r);
+int sb_api_conversation_finish(sb_req *r);
+int sb_api_messages_list(sb_req *r);
+int sb_api_message_create(sb_req *r);
+int sb_api_message_finish(sb_req *r);
+
+int sb_api_search(sb_req *r);
+int sb_api_events(sb_req *r);
+
+int sb_api_agents_list(sb_req *r);
+int sb_api_agent_get(sb_req *r);
+int sb_api_agent_create(sb_req *r);
+int sb_api_agent_update(sb_req *r);
+int sb_api_agent_delete(sb_req *r);
+int sb_api_teams_list(sb_req *r);
+int sb_api_team_get(sb_req *r);
+int sb_api_team_create(sb_req *r);
+int sb_api_team_update(sb_req *r);
+int sb_api_orgs_list(sb_req *r);
+int sb_api_org_get(sb_req *r);
+int sb_api_org_create(sb_req *r);
+int sb_api_org_update(sb_req *r);
+int sb_api_contacts_list(sb_req *r);
+int sb_api_contact_get(sb_req *r);
+int sb_api_contact_create(sb_req *r);
+int sb_api_contact_update(sb_req *r);
+int sb_api_tags_list(sb_req *r);
+int sb_api_tag_get(sb_req *r);
+int sb_api_tag_create(sb_req *r);
+int sb_api_tag_update(sb_req *r);
+int sb_api_entity_delete(sb_req *r); /* teams, organizations, contacts, tags by route */
+int sb_api_entity_finish(sb_req *r);
+
+#endif

@@ -1,0 +1,133 @@
+/* Input validation shared by every handler. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+
+int sb_api_need_object(sb_req *r)
+{
+    if (!json_is_object(r->body))
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "the body must be a JSON object");
+    return SB_OK;
+}
+
+int sb_api_only(sb_req *r, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(r->body, key, v)
+    {
+        bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
+        if (!ok)
+            return sb_req_fail(r, SB_E_VALIDATION, "unknown field \"%.64s\"", key);
+    }
+    return SB_OK;
+}
+
+int sb_api_str(sb_req *r, const char *key, bool required, bool allow_empty, size_t maxlen, const char **out)
+{
+    *out = NULL;
+    json_t *v = json_object_get(r->body, key);
+    if (!v || json_is_null(v)) {
+        if (required)
+            return sb_req_fail(r, SB_E_VALIDATION, "\"%s\" is required", key);
+        return SB_OK;
+    }
+    if (!json_is_string(v))
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "\"%s\" must be a string", key);
+    size_t n = json_string_length(v);
+    if (n == 0 && !allow_empty)
+        return sb_req_fail(r, SB_E_VALIDATION, "\"%s\" must not be empty", key);
+    if (n > maxlen)
+        return sb_req_fail(r, SB_E_VALIDATION, "\"%s\" is longer than %zu bytes", key, maxlen);
+    if (memchr(json_string_value(v), '\0', n))
+        return sb_req_fail(r, SB_E_VALIDATION, "\"%s\" contains a NUL character", key);
+    *out = json_string_value(v);
+    return SB_OK;
+}
+
+int sb_api_id(sb_req *r, const char *key, bool *present, int64_t *out)
+{
+    *present = false;
+    *out = 0;
+    json_t *v = json_object_get(r->body, key);
+    if (!v)
+        return SB_OK;
+    *present = true;
+    if (json_is_null(v))
+        return SB_OK;
+    if (!json_is_integer(v))
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "\"%s\" must be an integer id or null", key);
+    if (json_integer_value(v) <= 0)
+        return sb_req_fail(r, SB_E_VALIDATION, "\"%s\" must be a positive id", key);
+    *out = json_integer_value(v);
+    return SB_OK;
+}
+
+int sb_api_bool(sb_req *r, const char *key, bool *present, bool *out)
+{
+    json_t *v = json_object_get(r->body, key);
+    *present = v != NULL;
+    *out = false;
+    if (!v)
+        return SB_OK;
+    if (!json_is_boolean(v))
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "\"%s\" must be true or false", key);
+    *out = json_is_true(v);
+    return SB_OK;
+}
+
+static int parse_int(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*end || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int sb_api_query_limit(sb_req *r, int def, int max, int *out)
+{
+    const char *s = sb_req_query(r, "limit");
+    *out = def;
+    if (!s)
+        return SB_OK;
+    int64_t v;
+    if (parse_int(s, &v) < 0 || v < 1 || v > max)
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "limit must be an integer from 1 to %d", max);
+    *out = (int)v;
+    return SB_OK;
+}
+
+int sb_api_query_id(sb_req *r, const char *key, int64_t *out)
+{
+    const char *s = sb_req_query(r, key);
+    *out = 0;
+    if (!s || !*s)
+        return SB_OK;
+    if (strcmp(s, "none") == 0) {
+        *out = -1;
+        return SB_OK;
+    }
+    int64_t v;
+    if (parse_int(s, &v) < 0 || v == 0)
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "%s must be an id or \"none\"", key);
+    *out = v;
+    return SB_OK;
+}
+
+sb_actor sb_api_actor(sb_req *r)
+{
+    sb_actor a = {"agent", r->who.agent_id};
+    return a;
+}
+
+int sb_api_not_found(sb_req *r, const char *what, int64_t id)
+{
+    return sb_req_fail(r, SB_E_NOT_FOUND, "%s %lld not found", what, (long long)id);
+}

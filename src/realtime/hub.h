@@ -1,0 +1,20 @@
+/* realtime/: the SSE hub. Committed events arrive from the store's commit hook and are
+ * fanned out to parked event streams; a stream that reconnects with Last-Event-ID first
+ * replays what it missed from the events table, in bounded chunks. */
+#ifndef SB_REALTIME_HUB_H
+#define SB_REALTIME_HUB_H
+
+#include "http/http.h"
+#include "store/store.h"
+
+sb_hub *sb_hub_new(sb_store *st, unsigned heartbeat_s);
+void sb_hub_free(sb_hub *hub);
+/* The store's commit hook. */
+void sb_hub_publish(void *hub, const sb_event *events, size_t n);
+/* Opens an event stream on r, replaying events after last_id (-1: only new events). */
+int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id);
+/* Ends every stream (shutdown). */
+void sb_hub_close_all(sb_hub *hub);
+unsigned sb_hub_connections(sb_hub *hub);
+
+#endif

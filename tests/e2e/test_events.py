@@ -1,0 +1,146 @@
+"""Server-Sent Events: live events with ids, and Last-Event-ID replay."""
+import pytest
+
+from sbtest import SSEStream, assert_ts, is_event, uemail, uniq
+
+
+def stream(server, user, **kw):
+    s = SSEStream(server, user.token, **kw)
+    if s.status != 200:
+        body = s.read_body()
+        s.close()
+        raise AssertionError(f"event stream answered {s.status}: {body}")
+    ctype = s.headers.get("content-type", "")
+    assert ctype.startswith("text/event-stream"), ctype
+    return s
+
+
+def check_wellformed(events):
+    """Every event has a numeric id: ids increase; data is the documented JSON."""
+    last = None
+    for ev in events:
+        assert ev.id is not None and ev.id.isdigit(), f"event without a numeric id: {ev}"
+        if last is not None:
+            assert ev.id_int > last, f"ids not increasing: {last} then {ev.id}"
+        last = ev.id_int
+        d = ev.json()
+        for f in ("id", "type", "conversation_id", "actor", "data", "created_at"):
+            assert f in d, f"{f} missing from event data {d}"
+        assert d["id"] == ev.id_int
+        assert d["type"] == ev.event
+        assert isinstance(d["data"], dict)
+        assert_ts(d["created_at"])
+
+
+def test_conversation_created_event(server, admin):
+    with stream(server, admin) as s:
+        c = admin.api.create_conversation()
+        evs = s.read_until(is_event("conversation.created", c["id"]))
+        check_wellformed(evs)
+        d = evs[-1].json()
+        assert d["conversation_id"] == c["id"]
+        assert d["actor"]["type"] == "agent" and d["actor"]["id"] == admin.id
+
+
+def test_update_and_message_events(server, admin, agent):
+    c = admin.api.create_conversation()
+    with stream(server, agent) as s:
+        admin.api.patch_conversation(c["id"], status="pending")
+        evs = s.read_until(is_event("conversation.updated", c["id"]))
+        admin.api.post_message(c["id"], "reply " + uniq("r"))
+        evs += s.read_until(is_event("message.created", c["id"]))
+        check_wellformed(evs)
+
+
+@pytest.mark.parametrize("kind", ["tag", "team", "contact", "agent", "organization"])
+def test_other_resource_events(server, admin, kind):
+    with stream(server, admin) as s:
+        if kind == "tag":
+            admin.api.post("/api/v1/tags", json={"name": uniq("t")}, expect=201)
+        elif kind == "team":
+            t = admin.api.post("/api/v1/teams", json={"name": uniq("T"), "tier": "L1"}, expect=201).json()
+            s.read_until(is_event("team.created"))
+            admin.api.delete(f"/api/v1/teams/{t['id']}", expect=(200, 204))
+        elif kind == "contact":
+            admin.api.post("/api/v1/contacts", json={"name": "N", "email": uemail()}, expect=201)
+        elif kind == "agent":
+            admin.api.post("/api/v1/agents", json={"email": uemail(), "name": "N", "role": "agent"},
+                           expect=201)
+        elif kind == "organization":
+            admin.api.post("/api/v1/organizations", json={"name": uniq("O")}, expect=201)
+        want = "team.deleted" if kind == "team" else f"{kind}.created"
+        evs = s.read_until(is_event(want))
+        check_wellformed(evs)
+
+
+def test_events_fan_out_to_every_subscriber(server, admin, agent):
+    with stream(server, admin) as s1, stream(server, agent) as s2:
+        c = admin.api.create_conversation()
+        e1 = s1.read_until(is_event("conversation.created", c["id"]))[-1]
+        e2 = s2.read_until(is_event("conversation.created", c["id"]))[-1]
+        assert e1.id == e2.id and e1.data == e2.data
+
+
+def _replay_setup(server, admin):
+    """A live stream sees A, B, C and a marker. Returns (id of A's event, the live events after
+    it up to and including the marker, marker predicate)."""
+    with stream(server, admin) as live:
+        a = admin.api.create_conversation()
+        before_a = live.read_until(is_event("conversation.created", a["id"]))
+        n_a = before_a[-1].id_int
+        b = admin.api.create_conversation()
+        c = admin.api.create_conversation()
+        admin.api.post_message(b["id"], "while you were away")
+        marker_name = uniq("marker")
+        admin.api.post("/api/v1/tags", json={"name": marker_name}, expect=201)
+
+        def is_marker(ev):
+            return ev.event == "tag.created" and marker_name in ev.data
+
+        after = live.read_until(is_marker)
+        check_wellformed(after)
+        missed = [e for e in after if e.id_int > n_a]
+        types = [(e.event, e.json()["conversation_id"]) for e in missed]
+        assert ("conversation.created", b["id"]) in types and ("conversation.created", c["id"]) in types
+        assert ("message.created", b["id"]) in types
+    return n_a, missed, is_marker
+
+
+def test_replay_with_last_event_id(server, admin):
+    n_a, missed, is_marker = _replay_setup(server, admin)
+    with stream(server, admin, headers={"Last-Event-ID": str(n_a)}) as again:
+        replayed = again.read_until(is_marker)
+        check_wellformed(replayed)
+        assert all(e.id_int > n_a for e in replayed), "replayed an event the client already had"
+        assert [e.id for e in replayed] == [e.id for e in missed], "replay is not exactly the missed events"
+        assert [e.data for e in replayed] == [e.data for e in missed]
+        # after the replay the stream goes on live, without a gap
+        d = admin.api.create_conversation()
+        tail = again.read_until(is_event("conversation.created", d["id"]))
+        check_wellformed(replayed + tail)
+
+
+def test_replay_with_query_parameter(server, admin):
+    n_a, missed, is_marker = _replay_setup(server, admin)
+    with stream(server, admin, path=f"/api/v1/events?last_event_id={n_a}") as again:
+        replayed = again.read_until(is_marker)
+        assert [e.id for e in replayed] == [e.id for e in missed]
+
+
+def test_replay_of_latest_id_sends_nothing_old(server, admin):
+    with stream(server, admin) as live:
+        c = admin.api.create_conversation()
+        last = live.read_until(is_event("conversation.created", c["id"]))[-1]
+        rest = live.drain(quiet=0.5)
+        newest = (rest[-1] if rest else last).id_int
+    with stream(server, admin, headers={"Last-Event-ID": str(newest)}) as again:
+        assert again.drain(quiet=1.0) == [], "replayed events at or before Last-Event-ID"
+        d = admin.api.create_conversation()
+        evs = again.read_until(is_event("conversation.created", d["id"]))
+        assert all(e.id_int > newest for e in evs)
+
+
+def test_new_stream_without_last_event_id_starts_live(server, admin):
+    admin.api.create_conversation()
+    with stream(server, admin) as s:
+        assert s.drain(quiet=1.0) == [], "a fresh stream replayed old events"
