@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/conversation.h"
 #include "http/metrics.h"
 #include "realtime/hub.h"
 #include "util/buf.h"
@@ -98,6 +99,11 @@ int sb_api_search(sb_req *r)
         if (strlen(status) > 100)
             return sb_req_fail(r, SB_E_BAD_REQUEST, "status list too long");
         snprintf(statuses, sizeof statuses, ",%s,", status);
+        char tmp[128];
+        snprintf(tmp, sizeof tmp, "%s", status);
+        for (char *save = NULL, *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+            if (sb_status_parse(tok) < 0)
+                return sb_req_fail(r, SB_E_BAD_REQUEST, "unknown status \"%.32s\"", tok);
     }
     char *fts = sb_svc_search_query(q);
     if (!fts)

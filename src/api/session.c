@@ -39,7 +39,7 @@ int sb_api_login(sb_req *r)
     int rc;
     if ((rc = sb_api_need_object(r)) != SB_OK || (rc = sb_api_only(r, fields)) != SB_OK ||
         (rc = sb_api_str(r, "email", true, false, 254, &email)) != SB_OK ||
-        (rc = sb_api_str(r, "password", true, false, 1024, &password)) != SB_OK)
+        (rc = sb_api_str(r, "password", true, true, 1024, &password)) != SB_OK)
         return rc;
     char ipkey[80], emailkey[300];
     client_ip(r, ipkey, sizeof ipkey);

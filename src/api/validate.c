@@ -6,6 +6,8 @@
 
 int sb_api_need_object(sb_req *r)
 {
+    if (!r->body)
+        return sb_req_fail(r, SB_E_INVALID_JSON, "the body is empty; send a JSON object");
     if (!json_is_object(r->body))
         return sb_req_fail(r, SB_E_BAD_REQUEST, "the body must be a JSON object");
     return SB_OK;

@@ -261,7 +261,7 @@ int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id)
     /* Everything up to last_published is in the table; everything after arrives live. */
     s->replay_upto = hub->last_published;
     s->replay_next = last_id < 0 ? hub->last_published : last_id;
-    sb_buf_puts(&s->live, "retry: 2000\n: connected\n\n");
+    sb_buf_puts(&s->replay, "retry: 2000\n: connected\n\n"); /* sent before anything else */
     s->next = hub->head;
     if (hub->head)
         hub->head->prev = s;

@@ -440,8 +440,9 @@ static sb_err set_members(sb_db *w, sb_entity_op *op, int64_t team_id)
     {
         v[i] = json_integer_value(x);
         if (!sb_store_agent_is_active(w, v[i])) {
+            long long bad = (long long)v[i];
             free(v);
-            return fail(op->errmsg, SB_E_VALIDATION, "member_ids: %lld is not an active agent", (long long)v[i]);
+            return fail(op->errmsg, SB_E_VALIDATION, "member_ids: %lld is not an active agent", bad);
         }
     }
     sb_err err = sb_store_team_set_members(w, team_id, v, n);

@@ -547,7 +547,9 @@ class SSEStream:
                 return  # maybe the first half of \r\n
             line, self.text = self.text[:m.start()], self.text[m.end():]
             if line == "":
-                if self._data or self._fields:
+                # as in the EventSource spec: a block without data lines (e.g. only
+                # "retry:") dispatches nothing
+                if self._data:
                     self.pending.append(SSEEvent(self._fields.get("id"), self._fields.get("event"),
                                                  "\n".join(self._data)))
                 self._fields, self._data = {}, []
