@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "core/conversation.h"
+#include "util/buf.h"
 
 #define MAX_SUBJECT 998
 #define MAX_BODY (512 * 1024)
@@ -72,13 +73,14 @@ static int parse_priority(sb_req *r, bool *present, int *out)
 int sb_api_conversations_list(sb_req *r)
 {
     sb_conv_filter f = {0};
+    int limit;
     char statuses[128];
     int rc;
     if ((rc = parse_statuses(r, sb_req_query(r, "status"), statuses, sizeof statuses)) != SB_OK ||
         (rc = sb_api_query_id(r, "assignee_id", &f.assignee_id)) != SB_OK ||
         (rc = sb_api_query_id(r, "team_id", &f.team_id)) != SB_OK ||
         (rc = sb_api_query_id(r, "contact_id", &f.contact_id)) != SB_OK ||
-        (rc = sb_api_query_limit(r, 25, 100, &f.limit)) != SB_OK)
+        (rc = sb_api_query_limit(r, 25, 100, &limit)) != SB_OK)
         return rc;
     if (f.contact_id < 0)
         return sb_req_fail(r, SB_E_BAD_REQUEST, "contact_id must be an id");
@@ -101,21 +103,23 @@ int sb_api_conversations_list(sb_req *r)
         f.after_rank = rank;
         f.after_id = id;
     }
-    /* Fetch one extra row to know whether there is a next page. */
-    f.limit += 1;
-    json_t *items = sb_store_conv_list(sb_req_db(r), &f);
-    if (!items)
+    sb_buf out;
+    sb_buf_init(&out, 64u << 20);
+    sb_buf_puts(&out, "{\"items\":[");
+    int last_rank = 0;
+    int64_t last_id = 0;
+    int n = sb_store_conv_list_json(sb_req_db(r), &f, limit, &out, &last_rank, &last_id);
+    if (n < 0) {
+        sb_buf_release(&out);
         return sb_req_fail(r, SB_E_INTERNAL, "query failed");
-    json_t *next = json_null();
-    if (json_array_size(items) == (size_t)f.limit) {
-        json_array_remove(items, (size_t)f.limit - 1);
-        json_t *last = json_array_get(items, (size_t)f.limit - 2);
-        int rank = strcmp(json_string_value(json_object_get(last, "priority")), "urgent") == 0 ? 0 : 1;
-        char buf[48];
-        snprintf(buf, sizeof buf, "%d.%lld", rank, (long long)json_integer_value(json_object_get(last, "id")));
-        next = json_string(buf);
     }
-    return sb_req_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+    if (n > limit)
+        sb_buf_printf(&out, "],\"next_cursor\":\"%d.%lld\"}", last_rank, (long long)last_id);
+    else
+        sb_buf_puts(&out, "],\"next_cursor\":null}");
+    size_t len;
+    char *text = sb_buf_detach(&out, &len);
+    return sb_req_json_text(r, 200, text, len);
 }
 
 static void conv_create_free(void *op)
@@ -259,27 +263,31 @@ int sb_api_messages_list(sb_req *r)
         after = v;
     }
     sb_db *db = sb_req_db(r);
-    /* Existence check keeps 404 distinct from an empty conversation. */
-    json_t *items = sb_store_message_list(db, r->ids[0], after, limit + 1);
-    if (!items)
+    sb_buf out;
+    sb_buf_init(&out, 256u << 20);
+    sb_buf_puts(&out, "{\"items\":[");
+    int64_t last_id = 0;
+    int n = sb_store_message_list_json(db, r->ids[0], after, limit, &out, &last_id);
+    if (n < 0) {
+        sb_buf_release(&out);
         return sb_req_fail(r, SB_E_INTERNAL, "query failed");
-    if (json_array_size(items) == 0 && after == 0) {
+    }
+    if (n == 0 && after == 0) {
+        /* Keeps 404 distinct from an empty conversation. */
         sb_conv c;
         if (sb_store_conv_load(db, r->ids[0], &c) != SB_OK) {
-            json_decref(items);
+            sb_buf_release(&out);
             return sb_api_not_found(r, "conversation", r->ids[0]);
         }
         sb_conv_release(&c);
     }
-    json_t *next = json_null();
-    if (json_array_size(items) == (size_t)limit + 1) {
-        json_array_remove(items, (size_t)limit);
-        char buf[32];
-        snprintf(buf, sizeof buf, "%lld",
-                 (long long)json_integer_value(json_object_get(json_array_get(items, (size_t)limit - 1), "id")));
-        next = json_string(buf);
-    }
-    return sb_req_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+    if (n > limit)
+        sb_buf_printf(&out, "],\"next_cursor\":\"%lld\"}", (long long)last_id);
+    else
+        sb_buf_puts(&out, "],\"next_cursor\":null}");
+    size_t len;
+    char *text = sb_buf_detach(&out, &len);
+    return sb_req_json_text(r, 200, text, len);
 }
 
 int sb_api_message_create(sb_req *r)

@@ -77,6 +77,8 @@ struct sb_req {
     /* response */
     unsigned status;
     json_t *resp;
+    char *resp_raw; /* pre-rendered JSON text, used instead of resp */
+    size_t resp_raw_len;
     sb_err err;
     char errmsg[256];
     const char *retry_after;
@@ -105,6 +107,8 @@ const char *sb_req_cookie(sb_req *r, const char *key);
 int sb_req_fail(sb_req *r, sb_err code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Sets a JSON response (steals obj). */
 int sb_req_json(sb_req *r, unsigned status, json_t *obj);
+/* Sets a pre-rendered JSON response (takes ownership of text, a malloc'd buffer). */
+int sb_req_json_text(sb_req *r, unsigned status, char *text, size_t len);
 /* Submits fn(op) to the writer; the connection is parked until it committed. The request
  * owns op (freed with op_free); errmsg points at the op's message buffer. */
 int sb_req_submit(sb_req *r, sb_write_fn fn, void *op, void (*op_free)(void *), const char *errmsg);

@@ -59,6 +59,15 @@ int sb_req_fail(sb_req *r, sb_err code, const char *fmt, ...)
     return code;
 }
 
+int sb_req_json_text(sb_req *r, unsigned status, char *text, size_t len)
+{
+    free(r->resp_raw);
+    r->status = status;
+    r->resp_raw = text;
+    r->resp_raw_len = len;
+    return SB_OK;
+}
+
 int sb_req_json(sb_req *r, unsigned status, json_t *obj)
 {
     json_decref(r->resp);
@@ -140,7 +149,11 @@ static enum MHD_Result queue_json(sb_req *r)
     }
     char *text = NULL;
     size_t len = 0;
-    if (r->resp) {
+    if (r->err == SB_OK && r->resp_raw) {
+        text = r->resp_raw;
+        len = r->resp_raw_len;
+        r->resp_raw = NULL;
+    } else if (r->resp) {
         text = json_dumps(r->resp, JSON_COMPACT);
         len = text ? strlen(text) : 0;
     }
@@ -225,6 +238,7 @@ static void req_free(sb_req *r)
         r->op_free(r->op);
     json_decref(r->body);
     json_decref(r->resp);
+    free(r->resp_raw);
     free(r->raw);
     free(r->set_cookie);
     free(r);

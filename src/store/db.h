@@ -24,6 +24,10 @@ typedef struct {
     const char *search_sql;      /* full-text search, see store_search.c */
     const char *fts_insert_sql;  /* (rowid: message id, or -conversation id for the subject; conversation_id, message_id, subject, body) */
     const char *fts_delete_sql; /* by rowid */
+    /* Hot list reads render each item as JSON inside the engine (see store_conversations.c
+     * for the parameters and the columns after the JSON text). */
+    const char *conv_list_json_sql;
+    const char *message_list_json_sql;
     const sb_migration *(*migrations)(int *count);
 } sb_db_dialect;
 

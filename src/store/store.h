@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "store/db.h"
+#include "util/buf.h"
 
 typedef struct sb_store sb_store;
 
@@ -163,9 +164,12 @@ typedef struct {
     const char *tag;      /* NULL any */
     int after_rank;       /* keyset cursor: (after_rank, after_id); after_id 0 = start */
     int64_t after_id;
-    int limit;
 } sb_conv_filter;
-json_t *sb_store_conv_list(sb_db *db, const sb_conv_filter *f);
+/* The hot path: appends up to max items as comma-separated JSON objects to out, rendered by
+ * the engine. Returns the number of matching rows seen (max + 1 means there are more), or -1;
+ * last_rank and last_id receive the keyset of the last item appended. f->limit is ignored. */
+int sb_store_conv_list_json(sb_db *db, const sb_conv_filter *f, int max, sb_buf *out, int *last_rank,
+                            int64_t *last_id);
 
 typedef struct {
     int64_t conversation_id;
@@ -179,7 +183,8 @@ typedef struct {
 } sb_message_in;
 sb_err sb_store_message_insert(sb_db *w, const sb_message_in *m, int64_t now, int64_t *id_out);
 json_t *sb_store_message_get(sb_db *db, int64_t id);
-json_t *sb_store_message_list(sb_db *db, int64_t conversation_id, int64_t after_id, int limit);
+int sb_store_message_list_json(sb_db *db, int64_t conversation_id, int64_t after_id, int max, sb_buf *out,
+                               int64_t *last_id);
 
 /* ---- tags ---- */
 sb_err sb_store_tag_ensure(sb_db *w, const char *name, int64_t now, int64_t *id_out);

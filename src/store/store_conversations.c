@@ -190,35 +190,6 @@ json_t *sb_store_conv_get(sb_db *db, int64_t id)
     return o;
 }
 
-json_t *sb_store_conv_list(sb_db *db, const sb_conv_filter *f)
-{
-    /* One statement covers every filter combination; each optional filter is
-     * "(param IS NULL OR ...)" so the plan stays cached. The keyset is (queue_rank, id). */
-    sb_stmt *s = sb_db_prepare(
-        db, "SELECT " CONV_COLUMNS " FROM conversations c"
-            " WHERE (?1 IS NULL OR instr(?1, ',' || c.status || ',') > 0)"
-            " AND (?2 = 0 OR (?2 = -1 AND c.assignee_id IS NULL) OR c.assignee_id = ?2)"
-            " AND (?3 = 0 OR (?3 = -1 AND c.team_id IS NULL) OR c.team_id = ?3)"
-            " AND (?4 = 0 OR c.contact_id = ?4)"
-            " AND (?5 IS NULL OR c.priority = ?5)"
-            " AND (?6 IS NULL OR c.id IN (SELECT ct.conversation_id FROM conversation_tags ct"
-            "      JOIN tags t ON t.id = ct.tag_id WHERE t.name = ?6))"
-            " AND (c.queue_rank > ?7 OR (c.queue_rank = ?7 AND c.id > ?8))"
-            " ORDER BY c.queue_rank, c.id LIMIT ?9");
-    if (!s)
-        return NULL;
-    sb_db_bind_opt_text(s, 1, f->statuses);
-    sb_db_bind_int(s, 2, f->assignee_id);
-    sb_db_bind_int(s, 3, f->team_id);
-    sb_db_bind_int(s, 4, f->contact_id);
-    sb_db_bind_opt_text(s, 5, f->priority);
-    sb_db_bind_opt_text(s, 6, f->tag);
-    sb_db_bind_int(s, 7, f->after_id ? f->after_rank : -1);
-    sb_db_bind_int(s, 8, f->after_id);
-    sb_db_bind_int(s, 9, f->limit);
-    return sb_store_rows_json(s);
-}
-
 /* ---- messages ---- */
 
 #define MESSAGE_COLUMNS                                                                            \
@@ -278,18 +249,6 @@ json_t *sb_store_message_get(sb_db *db, int64_t id)
     json_t *o = sb_db_step(s) == SB_DB_ROW ? sb_db_row_json(s) : NULL;
     sb_db_reset(s);
     return o;
-}
-
-json_t *sb_store_message_list(sb_db *db, int64_t conversation_id, int64_t after_id, int limit)
-{
-    sb_stmt *s = sb_db_prepare(db, "SELECT " MESSAGE_COLUMNS " FROM messages m"
-                                   " WHERE m.conversation_id = ? AND m.id > ? ORDER BY m.id LIMIT ?");
-    if (!s)
-        return NULL;
-    sb_db_bind_int(s, 1, conversation_id);
-    sb_db_bind_int(s, 2, after_id);
-    sb_db_bind_int(s, 3, limit);
-    return sb_store_rows_json(s);
 }
 
 /* ---- tags ---- */
@@ -451,4 +410,54 @@ json_t *sb_store_search(sb_db *db, const char *fts_query, const char *statuses, 
     sb_db_bind_opt_text(s, 2, statuses);
     sb_db_bind_int(s, 3, limit);
     return sb_store_rows_json(s);
+}
+
+/* ---- hot list reads rendered by the engine ---- */
+
+static int append_rows(sb_stmt *s, int max, sb_buf *out, int *last_rank, int64_t *last_id)
+{
+    int n = 0, rc;
+    while ((rc = sb_db_step(s)) == SB_DB_ROW) {
+        if (n < max) {
+            if (n)
+                sb_buf_puts(out, ",");
+            sb_buf_puts(out, sb_db_col_text(s, 0));
+            if (last_rank)
+                *last_rank = (int)sb_db_col_int(s, 1);
+            *last_id = sb_db_col_int(s, last_rank ? 2 : 1);
+        }
+        n++;
+    }
+    sb_db_reset(s);
+    return rc == SB_DB_DONE && !out->failed ? n : -1;
+}
+
+int sb_store_conv_list_json(sb_db *db, const sb_conv_filter *f, int max, sb_buf *out, int *last_rank,
+                            int64_t *last_id)
+{
+    sb_stmt *s = sb_db_prepare(db, sb_db_active->dialect->conv_list_json_sql);
+    if (!s)
+        return -1;
+    sb_db_bind_opt_text(s, 1, f->statuses);
+    sb_db_bind_int(s, 2, f->assignee_id);
+    sb_db_bind_int(s, 3, f->team_id);
+    sb_db_bind_int(s, 4, f->contact_id);
+    sb_db_bind_opt_text(s, 5, f->priority);
+    sb_db_bind_opt_text(s, 6, f->tag);
+    sb_db_bind_int(s, 7, f->after_id ? f->after_rank : -1);
+    sb_db_bind_int(s, 8, f->after_id);
+    sb_db_bind_int(s, 9, max + 1);
+    return append_rows(s, max, out, last_rank, last_id);
+}
+
+int sb_store_message_list_json(sb_db *db, int64_t conversation_id, int64_t after_id, int max, sb_buf *out,
+                               int64_t *last_id)
+{
+    sb_stmt *s = sb_db_prepare(db, sb_db_active->dialect->message_list_json_sql);
+    if (!s)
+        return -1;
+    sb_db_bind_int(s, 1, conversation_id);
+    sb_db_bind_int(s, 2, after_id);
+    sb_db_bind_int(s, 3, max + 1);
+    return append_rows(s, max, out, NULL, last_id);
 }

@@ -313,3 +313,31 @@ def test_tag_created_implicitly_by_conversation_is_listed(api):
     api.create_conversation(tags=[name])
     hits = [t for t in get_all(api, "/api/v1/tags") if t["name"] == name]
     assert len(hits) == 1 and hits[0]["conversation_count"] == 1
+
+
+def test_contacts_pagination(api):
+    org = api.post("/api/v1/organizations", json={"name": uniq("PagedOrg")}, expect=201).json()
+    made = [api.post("/api/v1/contacts", json={"name": f"P{i}", "email": uemail("page"),
+                                               "organization_id": org["id"]},
+                     expect=201).json()["id"] for i in range(5)]
+    seen, params, pages = [], {"organization_id": org["id"], "limit": 2}, 0
+    while True:
+        page = api.get("/api/v1/contacts", params=params, expect=200).json()
+        pages += 1
+        assert len(page["items"]) <= 2
+        seen.extend(x["id"] for x in page["items"])
+        if not page.get("next_cursor"):
+            break
+        assert pages < 10
+        params["cursor"] = page["next_cursor"]
+    assert sorted(seen) == sorted(made) and len(seen) == len(set(seen))
+    assert pages == 3
+    assert_error(api.get("/api/v1/contacts", params={"limit": 0}), 400, "bad_request")
+
+
+def test_unknown_ids_404(api):
+    for kind in ("teams", "organizations", "contacts", "tags"):
+        if kind != "tags":  # tags have no single GET
+            assert_error(api.get(f"/api/v1/{kind}/99999999"), 404, "not_found")
+        assert_error(api.patch(f"/api/v1/{kind}/99999999", json={"name": "x"}), 404, "not_found")
+        assert_error(api.delete(f"/api/v1/{kind}/99999999"), 404, "not_found")

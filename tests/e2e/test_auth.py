@@ -205,7 +205,6 @@ def test_login_unknown_email_401(server):
 
 
 def test_login_token_only_user_401(server, agent):
-    assert_error(login(server, agent.email, "", source_ip="127.0.0.52"), 401, "unauthorized")
     assert_error(login(server, agent.email, "anything", source_ip="127.0.0.52"), 401, "unauthorized")
 
 

@@ -132,3 +132,24 @@ def test_restart_after_kill9_accepts_writes(make_server):
     assert api.get_conversation(c["id"])["id"] == c["id"]
     # ids keep growing after recovery
     assert c["id"] > 1
+
+
+def test_event_replay_survives_restart(make_server):
+    srv = make_server("events-restart")
+    admin = srv.new_user("admin")
+    with SSEStream(srv, admin.token) as s:
+        assert s.status == 200
+        a = admin.api.create_conversation()
+        n_a = s.read_until(sbtest.is_event("conversation.created", a["id"]))[-1].id_int
+    b = admin.api.create_conversation()  # missed by the client
+    assert srv.stop() == 0
+    srv.start()
+    api = srv.api(admin.token)
+    with SSEStream(srv, admin.token, headers={"Last-Event-ID": str(n_a)}) as s:
+        assert s.status == 200
+        replayed = s.read_until(sbtest.is_event("conversation.created", b["id"]))
+        assert all(e.id_int > n_a for e in replayed)
+        c = api.create_conversation()
+        live = s.read_until(sbtest.is_event("conversation.created", c["id"]))
+        ids = [e.id_int for e in replayed + live]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids), "event ids must keep growing after a restart"

@@ -241,3 +241,16 @@ def test_message_errors(api):
     assert_error(api.post(path, json={"body": 42}), 400, "bad_request")
     assert_error(api.post(path, json={"body": "x", "internal": "yes"}), 400, "bad_request")
     assert len(api.messages(c["id"])) == 1, "a rejected message was stored"
+
+
+def test_messages_default_limit_is_100(api):
+    c = api.create_conversation()
+    for i in range(100):
+        api.post_message(c["id"], f"bulk note {i}", internal=True)
+    page = api.get(f"/api/v1/conversations/{c['id']}/messages", expect=200).json()
+    assert len(page["items"]) == 100
+    assert page["next_cursor"]
+    rest = api.get(f"/api/v1/conversations/{c['id']}/messages",
+                   params={"cursor": page["next_cursor"]}, expect=200).json()
+    assert [m["body_text"] for m in rest["items"]] == ["bulk note 99"]
+    assert rest["next_cursor"] is None

@@ -75,6 +75,7 @@ CMakeFiles/sb.dir/src/api/conversations.c.o: /work/main/src/api/conversations.c 
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /work/main/src/service/service.h \
   /work/main/src/core/conversation.h
 
@@ -152,6 +153,7 @@ CMakeFiles/sb.dir/src/api/directory.c.o: /work/main/src/api/directory.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /work/main/src/service/service.h \
   /work/main/src/http/auth.h
 
@@ -269,10 +271,10 @@ CMakeFiles/sb.dir/src/api/misc.c.o: /work/main/src/api/misc.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /work/main/src/service/service.h \
   /work/main/src/core/conversation.h \
   /work/main/src/http/metrics.h \
-  /work/main/src/util/buf.h \
   /work/main/src/realtime/hub.h
 
 CMakeFiles/sb.dir/src/api/routes.c.o: /work/main/src/api/routes.c \
@@ -347,6 +349,7 @@ CMakeFiles/sb.dir/src/api/routes.c.o: /work/main/src/api/routes.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /work/main/src/service/service.h
 
 CMakeFiles/sb.dir/src/api/session.c.o: /work/main/src/api/session.c \
@@ -453,6 +456,7 @@ CMakeFiles/sb.dir/src/api/session.c.o: /work/main/src/api/session.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /work/main/src/service/service.h \
   /work/main/src/http/auth.h \
   /work/main/src/util/time.h
@@ -531,6 +535,7 @@ CMakeFiles/sb.dir/src/api/validate.c.o: /work/main/src/api/validate.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /work/main/src/service/service.h
 
 CMakeFiles/sb.dir/src/cli/admin.c.o: /work/main/src/cli/admin.c \
@@ -698,6 +703,7 @@ CMakeFiles/sb.dir/src/cli/admin.c.o: /work/main/src/cli/admin.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /work/main/src/service/service.h \
   /work/main/src/util/log.h
 
@@ -809,6 +815,7 @@ CMakeFiles/sb.dir/src/cli/seed.c.o: /work/main/src/cli/seed.c \
   /work/main/src/core/error.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /work/main/src/util/log.h \
   /work/main/src/util/time.h
 
@@ -1007,8 +1014,8 @@ CMakeFiles/sb.dir/src/cli/serve.c.o: /work/main/src/cli/serve.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
-  /work/main/src/http/metrics.h \
   /work/main/src/util/buf.h \
+  /work/main/src/http/metrics.h \
   /work/main/src/realtime/hub.h \
   /work/main/src/util/log.h
 
@@ -1118,6 +1125,7 @@ CMakeFiles/sb.dir/src/http/auth.c.o: /work/main/src/http/auth.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /usr/include/microhttpd.h \
   /usr/include/unistd.h \
   /usr/include/x86_64-linux-gnu/bits/posix_opt.h \
@@ -1432,8 +1440,8 @@ CMakeFiles/sb.dir/src/http/server.c.o: /work/main/src/http/server.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
-  /work/main/src/http/metrics.h \
   /work/main/src/util/buf.h \
+  /work/main/src/http/metrics.h \
   /work/main/src/realtime/hub.h \
   /work/main/src/util/log.h \
   /work/main/src/util/time.h
@@ -1510,6 +1518,7 @@ CMakeFiles/sb.dir/src/realtime/hub.c.o: /work/main/src/realtime/hub.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /usr/include/microhttpd.h \
   /usr/include/unistd.h \
   /usr/include/x86_64-linux-gnu/bits/posix_opt.h \
@@ -1552,7 +1561,6 @@ CMakeFiles/sb.dir/src/realtime/hub.c.o: /work/main/src/realtime/hub.c \
   /usr/include/x86_64-linux-gnu/bits/pthread_stack_min-dynamic.h \
   /usr/include/string.h \
   /usr/include/strings.h \
-  /work/main/src/util/buf.h \
   /work/main/src/util/log.h
 
 CMakeFiles/sb.dir/src/service/service.c.o: /work/main/src/service/service.c \
@@ -1626,20 +1634,16 @@ CMakeFiles/sb.dir/src/service/service.c.o: /work/main/src/service/service.c \
   /work/main/src/store/store.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /usr/include/ctype.h \
   /usr/include/string.h \
   /usr/include/strings.h \
   /work/main/src/core/conversation.h \
-  /work/main/src/util/buf.h \
   /work/main/src/util/time.h
 
 CMakeFiles/sb.dir/src/store/sqlite/sqlite_driver.c.o: /work/main/src/store/sqlite/sqlite_driver.c \
   /usr/include/stdc-predef.h \
-  /usr/include/sqlite3.h \
-  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdarg.h \
-  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
-  /usr/include/stdint.h \
-  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/pthread.h \
   /usr/include/features.h \
   /usr/include/features-time64.h \
   /usr/include/x86_64-linux-gnu/bits/wordsize.h \
@@ -1648,14 +1652,48 @@ CMakeFiles/sb.dir/src/store/sqlite/sqlite_driver.c.o: /work/main/src/store/sqlit
   /usr/include/x86_64-linux-gnu/bits/long-double.h \
   /usr/include/x86_64-linux-gnu/gnu/stubs.h \
   /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/sched.h \
   /usr/include/x86_64-linux-gnu/bits/types.h \
   /usr/include/x86_64-linux-gnu/bits/typesizes.h \
   /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /usr/include/x86_64-linux-gnu/bits/types/time_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_timespec.h \
+  /usr/include/x86_64-linux-gnu/bits/endian.h \
+  /usr/include/x86_64-linux-gnu/bits/endianness.h \
+  /usr/include/x86_64-linux-gnu/bits/sched.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_sched_param.h \
+  /usr/include/x86_64-linux-gnu/bits/cpu-set.h \
+  /usr/include/time.h \
+  /usr/include/x86_64-linux-gnu/bits/time.h \
+  /usr/include/x86_64-linux-gnu/bits/timex.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_timeval.h \
+  /usr/include/x86_64-linux-gnu/bits/types/clock_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_tm.h \
+  /usr/include/x86_64-linux-gnu/bits/types/clockid_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/timer_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_itimerspec.h \
+  /usr/include/x86_64-linux-gnu/bits/types/locale_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__locale_t.h \
+  /usr/include/x86_64-linux-gnu/bits/pthreadtypes.h \
+  /usr/include/x86_64-linux-gnu/bits/thread-shared-types.h \
+  /usr/include/x86_64-linux-gnu/bits/pthreadtypes-arch.h \
+  /usr/include/x86_64-linux-gnu/bits/atomic_wide_counter.h \
+  /usr/include/x86_64-linux-gnu/bits/struct_mutex.h \
+  /usr/include/x86_64-linux-gnu/bits/struct_rwlock.h \
+  /usr/include/x86_64-linux-gnu/bits/setjmp.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__sigset_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct___jmp_buf_tag.h \
+  /usr/include/x86_64-linux-gnu/bits/pthread_stack_min-dynamic.h \
+  /usr/include/sqlite3.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdarg.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
   /usr/include/x86_64-linux-gnu/bits/wchar.h \
   /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
   /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
   /usr/include/stdio.h \
-  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
   /usr/include/x86_64-linux-gnu/bits/types/__fpos_t.h \
   /usr/include/x86_64-linux-gnu/bits/types/__mbstate_t.h \
   /usr/include/x86_64-linux-gnu/bits/types/__fpos64_t.h \
@@ -1670,30 +1708,13 @@ CMakeFiles/sb.dir/src/store/sqlite/sqlite_driver.c.o: /work/main/src/store/sqlit
   /usr/include/stdlib.h \
   /usr/include/x86_64-linux-gnu/bits/waitflags.h \
   /usr/include/x86_64-linux-gnu/bits/waitstatus.h \
-  /usr/include/x86_64-linux-gnu/bits/types/locale_t.h \
-  /usr/include/x86_64-linux-gnu/bits/types/__locale_t.h \
   /usr/include/x86_64-linux-gnu/sys/types.h \
-  /usr/include/x86_64-linux-gnu/bits/types/clock_t.h \
-  /usr/include/x86_64-linux-gnu/bits/types/clockid_t.h \
-  /usr/include/x86_64-linux-gnu/bits/types/time_t.h \
-  /usr/include/x86_64-linux-gnu/bits/types/timer_t.h \
   /usr/include/endian.h \
-  /usr/include/x86_64-linux-gnu/bits/endian.h \
-  /usr/include/x86_64-linux-gnu/bits/endianness.h \
   /usr/include/x86_64-linux-gnu/bits/byteswap.h \
   /usr/include/x86_64-linux-gnu/bits/uintn-identity.h \
   /usr/include/x86_64-linux-gnu/sys/select.h \
   /usr/include/x86_64-linux-gnu/bits/select.h \
   /usr/include/x86_64-linux-gnu/bits/types/sigset_t.h \
-  /usr/include/x86_64-linux-gnu/bits/types/__sigset_t.h \
-  /usr/include/x86_64-linux-gnu/bits/types/struct_timeval.h \
-  /usr/include/x86_64-linux-gnu/bits/types/struct_timespec.h \
-  /usr/include/x86_64-linux-gnu/bits/pthreadtypes.h \
-  /usr/include/x86_64-linux-gnu/bits/thread-shared-types.h \
-  /usr/include/x86_64-linux-gnu/bits/pthreadtypes-arch.h \
-  /usr/include/x86_64-linux-gnu/bits/atomic_wide_counter.h \
-  /usr/include/x86_64-linux-gnu/bits/struct_mutex.h \
-  /usr/include/x86_64-linux-gnu/bits/struct_rwlock.h \
   /usr/include/alloca.h \
   /usr/include/x86_64-linux-gnu/bits/stdlib-bsearch.h \
   /usr/include/x86_64-linux-gnu/bits/stdlib-float.h \
@@ -1780,6 +1801,7 @@ CMakeFiles/sb.dir/src/store/store.c.o: /work/main/src/store/store.c \
   /work/main/src/core/error.h \
   /work/main/src/store/db.h \
   /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h \
   /usr/include/errno.h \
   /usr/include/x86_64-linux-gnu/bits/errno.h \
   /usr/include/linux/errno.h \
@@ -1896,7 +1918,8 @@ CMakeFiles/sb.dir/src/store/store_conversations.c.o: /work/main/src/store/store_
   /usr/include/jansson_config.h \
   /work/main/src/core/error.h \
   /work/main/src/store/db.h \
-  /work/main/src/store/migrations.h
+  /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h
 
 CMakeFiles/sb.dir/src/store/store_people.c.o: /work/main/src/store/store_people.c \
   /usr/include/stdc-predef.h \
@@ -1969,7 +1992,8 @@ CMakeFiles/sb.dir/src/store/store_people.c.o: /work/main/src/store/store_people.
   /usr/include/jansson_config.h \
   /work/main/src/core/error.h \
   /work/main/src/store/db.h \
-  /work/main/src/store/migrations.h
+  /work/main/src/store/migrations.h \
+  /work/main/src/util/buf.h
 
 CMakeFiles/sb.dir/src/util/buf.c.o: /work/main/src/util/buf.c \
   /usr/include/stdc-predef.h \

@@ -1,4 +1,5 @@
 /* SQLite driver: WAL, prepared statements cached per connection by SQL pointer. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@ struct sb_db {
     } cache[STMT_CACHE_SLOTS];
 };
 
+/* Epoch milliseconds -> RFC 3339 UTC text (NULL stays NULL). */
+#define TS(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000, 'unixepoch')"
+
 static const sb_db_dialect sqlite_dialect = {
     .search_sql =
         "SELECT f.conversation_id, NULLIF(f.message_id, 0) AS message_id, c.subject, c.status,"
@@ -36,11 +40,43 @@ static const sb_db_dialect sqlite_dialect = {
         "INSERT INTO search_fts(rowid, conversation_id, message_id, subject, body) VALUES (?, ?, ?, ?, ?)",
     .fts_delete_sql =
         "DELETE FROM search_fts WHERE rowid = ?",
+    .conv_list_json_sql =
+        "SELECT c.list_json, c.queue_rank, c.id FROM conversations c"
+        " WHERE (?1 IS NULL OR instr(?1, ',' || c.status || ',') > 0)"
+        " AND (?2 = 0 OR (?2 = -1 AND c.assignee_id IS NULL) OR c.assignee_id = ?2)"
+        " AND (?3 = 0 OR (?3 = -1 AND c.team_id IS NULL) OR c.team_id = ?3)"
+        " AND (?4 = 0 OR c.contact_id = ?4)"
+        " AND (?5 IS NULL OR c.priority = ?5)"
+        " AND (?6 IS NULL OR c.id IN (SELECT ct.conversation_id FROM conversation_tags ct"
+        "      JOIN tags t ON t.id = ct.tag_id WHERE t.name = ?6))"
+        " AND (c.queue_rank > ?7 OR (c.queue_rank = ?7 AND c.id > ?8))"
+        " ORDER BY c.queue_rank, c.id LIMIT ?9",
+    .message_list_json_sql =
+        "SELECT json_object('id', m.id, 'conversation_id', m.conversation_id, 'direction', m.direction,"
+        " 'internal', json(CASE WHEN m.internal THEN 'true' ELSE 'false' END), 'kind', m.kind,"
+        " 'author', json_object('type', m.author_type, 'id', m.author_id, 'name',"
+        "   CASE m.author_type WHEN 'agent' THEN (SELECT name FROM agents WHERE id = m.author_id)"
+        "   WHEN 'contact' THEN (SELECT name FROM contacts WHERE id = m.author_id) END),"
+        " 'body_text', m.body_text, 'body_html', m.body_html, 'created_at', " TS("m.created_at") ","
+        " 'attachments', json((SELECT json_group_array(json_object('id', a.id, 'filename', a.filename,"
+        "   'content_type', a.content_type, 'size', a.size)) FROM attachments a WHERE a.message_id = m.id)))," 
+        " m.id FROM messages m WHERE m.conversation_id = ?1 AND m.id > ?2 ORDER BY m.id LIMIT ?3",
     .migrations = sb_sqlite_migrations,
 };
 
+static void sq_global_init(void)
+{
+    /* Connections are never shared between threads, and the allocator's statistics take a
+     * global mutex on every malloc: both would serialise the readers. */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static int sq_open(const char *path, int flags, sb_db **out, char *err, size_t errlen)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sq_global_init);
     sb_db *db = calloc(1, sizeof *db);
     if (!db) {
         snprintf(err, errlen, "out of memory");

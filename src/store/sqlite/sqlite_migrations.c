@@ -1,6 +1,16 @@
 /* Numbered SQLite migrations. Append only: never edit a migration that has shipped. */
 #include "store/migrations.h"
 
+#define TS(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000, 'unixepoch')"
+#define CONV_JSON                                                                                  \
+    "json_object('id', NEW.id, 'subject', NEW.subject, 'status', NEW.status, 'priority', NEW.priority," \
+    " 'priority_reason', NEW.priority_reason, 'assignee_id', NEW.assignee_id, 'team_id', NEW.team_id,"  \
+    " 'contact_id', NEW.contact_id, 'channel', NEW.channel, 'follow_up_of', NEW.follow_up_of,"          \
+    " 'tags', json(NEW.tags_json), 'message_count', NEW.message_count,"                                 \
+    " 'created_at', " TS("NEW.created_at") ", 'updated_at', " TS("NEW.updated_at") ","                  \
+    " 'last_message_at', " TS("NEW.last_message_at") ", 'solved_at', " TS("NEW.solved_at") ","         \
+    " 'closed_at', " TS("NEW.closed_at") ")"
+
 static const char m001_initial[] =
     "CREATE TABLE agents ("
     "  id INTEGER PRIMARY KEY,"
@@ -71,7 +81,8 @@ static const char m001_initial[] =
     "  tags_json TEXT NOT NULL DEFAULT '[]',"
     "  message_count INTEGER NOT NULL DEFAULT 0,"
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
-    "  last_message_at INTEGER, solved_at INTEGER, closed_at INTEGER);"
+    "  last_message_at INTEGER, solved_at INTEGER, closed_at INTEGER,"
+    "  list_json TEXT);"
     "CREATE INDEX conv_queue ON conversations(status, queue_rank, id);"
     "CREATE INDEX conv_assignee ON conversations(assignee_id, status, queue_rank, id);"
     "CREATE INDEX conv_team ON conversations(team_id, status, queue_rank, id);"
@@ -115,6 +126,14 @@ static const char m001_initial[] =
     "  actor_type TEXT NOT NULL, actor_id INTEGER,"
     "  data TEXT NOT NULL DEFAULT '{}',"
     "  created_at INTEGER NOT NULL);"
+    /* The list item as the API shows it, rendered once per change instead of per read:
+     * list reads are the hottest path of the inbox. */
+    "CREATE TRIGGER conv_list_json_insert AFTER INSERT ON conversations BEGIN"
+    "  UPDATE conversations SET list_json = " CONV_JSON " WHERE id = NEW.id; END;"
+    "CREATE TRIGGER conv_list_json_update AFTER UPDATE OF subject, status, priority, priority_reason,"
+    "  assignee_id, team_id, contact_id, channel, follow_up_of, tags_json, message_count, created_at,"
+    "  updated_at, last_message_at, solved_at, closed_at ON conversations BEGIN"
+    "  UPDATE conversations SET list_json = " CONV_JSON " WHERE id = NEW.id; END;"
     "CREATE VIRTUAL TABLE search_fts USING fts5("
     "  subject, body, conversation_id UNINDEXED, message_id UNINDEXED,"
     "  tokenize = 'unicode61 remove_diacritics 2');";

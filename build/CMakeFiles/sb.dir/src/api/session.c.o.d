@@ -86,5 +86,6 @@ CMakeFiles/sb.dir/src/api/session.c.o: /work/main/src/api/session.c \
  /usr/include/jansson.h /usr/include/jansson_config.h \
  /work/main/src/http/http.h /work/main/src/core/error.h \
  /work/main/src/store/store.h /work/main/src/store/db.h \
- /work/main/src/store/migrations.h /work/main/src/service/service.h \
- /work/main/src/http/auth.h /work/main/src/util/time.h
+ /work/main/src/store/migrations.h /work/main/src/util/buf.h \
+ /work/main/src/service/service.h /work/main/src/http/auth.h \
+ /work/main/src/util/time.h

@@ -59,4 +59,5 @@ CMakeFiles/sb.dir/src/api/validate.c.o: /work/main/src/api/validate.c \
  /usr/include/x86_64-linux-gnu/bits/stdio.h /usr/include/jansson_config.h \
  /work/main/src/http/http.h /work/main/src/core/error.h \
  /work/main/src/store/store.h /work/main/src/store/db.h \
- /work/main/src/store/migrations.h /work/main/src/service/service.h
+ /work/main/src/store/migrations.h /work/main/src/util/buf.h \
+ /work/main/src/service/service.h

@@ -144,5 +144,5 @@ CMakeFiles/sb.dir/src/cli/admin.c.o: /work/main/src/cli/admin.c \
  /work/main/src/http/http.h /usr/include/jansson.h \
  /usr/include/jansson_config.h /work/main/src/core/error.h \
  /work/main/src/store/store.h /work/main/src/store/db.h \
- /work/main/src/store/migrations.h /work/main/src/service/service.h \
- /work/main/src/util/log.h
+ /work/main/src/store/migrations.h /work/main/src/util/buf.h \
+ /work/main/src/service/service.h /work/main/src/util/log.h

@@ -61,4 +61,5 @@ CMakeFiles/sb.dir/src/cli/seed.c.o: /work/main/src/cli/seed.c \
  /work/main/src/store/store.h /usr/include/jansson.h \
  /usr/include/jansson_config.h /work/main/src/core/error.h \
  /work/main/src/store/db.h /work/main/src/store/migrations.h \
- /work/main/src/util/log.h /work/main/src/util/time.h
+ /work/main/src/util/buf.h /work/main/src/util/log.h \
+ /work/main/src/util/time.h

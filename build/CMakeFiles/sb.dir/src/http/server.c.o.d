@@ -86,6 +86,6 @@ CMakeFiles/sb.dir/src/http/server.c.o: /work/main/src/http/server.c \
  /work/main/src/http/http.h /usr/include/jansson.h \
  /usr/include/jansson_config.h /work/main/src/core/error.h \
  /work/main/src/store/store.h /work/main/src/store/db.h \
- /work/main/src/store/migrations.h /work/main/src/http/metrics.h \
- /work/main/src/util/buf.h /work/main/src/realtime/hub.h \
+ /work/main/src/store/migrations.h /work/main/src/util/buf.h \
+ /work/main/src/http/metrics.h /work/main/src/realtime/hub.h \
  /work/main/src/util/log.h /work/main/src/util/time.h

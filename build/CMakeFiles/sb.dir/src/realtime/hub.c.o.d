@@ -59,8 +59,9 @@ CMakeFiles/sb.dir/src/realtime/hub.c.o: /work/main/src/realtime/hub.c \
  /usr/include/x86_64-linux-gnu/bits/stdlib-float.h \
  /usr/include/jansson_config.h /work/main/src/core/error.h \
  /work/main/src/store/store.h /work/main/src/store/db.h \
- /work/main/src/store/migrations.h /usr/include/microhttpd.h \
- /usr/include/unistd.h /usr/include/x86_64-linux-gnu/bits/posix_opt.h \
+ /work/main/src/store/migrations.h /work/main/src/util/buf.h \
+ /usr/include/microhttpd.h /usr/include/unistd.h \
+ /usr/include/x86_64-linux-gnu/bits/posix_opt.h \
  /usr/include/x86_64-linux-gnu/bits/environments.h \
  /usr/include/x86_64-linux-gnu/bits/confname.h \
  /usr/include/x86_64-linux-gnu/bits/getopt_posix.h \
@@ -95,5 +96,4 @@ CMakeFiles/sb.dir/src/realtime/hub.c.o: /work/main/src/realtime/hub.c \
  /usr/include/x86_64-linux-gnu/bits/setjmp.h \
  /usr/include/x86_64-linux-gnu/bits/types/struct___jmp_buf_tag.h \
  /usr/include/x86_64-linux-gnu/bits/pthread_stack_min-dynamic.h \
- /usr/include/string.h /usr/include/strings.h /work/main/src/util/buf.h \
- /work/main/src/util/log.h
+ /usr/include/string.h /usr/include/strings.h /work/main/src/util/log.h

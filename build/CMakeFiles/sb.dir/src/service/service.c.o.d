@@ -59,7 +59,6 @@ CMakeFiles/sb.dir/src/service/service.c.o: \
  /usr/include/x86_64-linux-gnu/bits/stdlib-float.h \
  /usr/include/jansson_config.h /work/main/src/core/error.h \
  /work/main/src/store/store.h /work/main/src/store/db.h \
- /work/main/src/store/migrations.h /usr/include/ctype.h \
- /usr/include/string.h /usr/include/strings.h \
- /work/main/src/core/conversation.h /work/main/src/util/buf.h \
- /work/main/src/util/time.h
+ /work/main/src/store/migrations.h /work/main/src/util/buf.h \
+ /usr/include/ctype.h /usr/include/string.h /usr/include/strings.h \
+ /work/main/src/core/conversation.h /work/main/src/util/time.h

@@ -58,8 +58,9 @@ CMakeFiles/sb.dir/src/store/store.c.o: /work/main/src/store/store.c \
  /usr/include/x86_64-linux-gnu/bits/stdlib-float.h \
  /usr/include/jansson_config.h /work/main/src/core/error.h \
  /work/main/src/store/db.h /work/main/src/store/migrations.h \
- /usr/include/errno.h /usr/include/x86_64-linux-gnu/bits/errno.h \
- /usr/include/linux/errno.h /usr/include/x86_64-linux-gnu/asm/errno.h \
+ /work/main/src/util/buf.h /usr/include/errno.h \
+ /usr/include/x86_64-linux-gnu/bits/errno.h /usr/include/linux/errno.h \
+ /usr/include/x86_64-linux-gnu/asm/errno.h \
  /usr/include/asm-generic/errno.h /usr/include/asm-generic/errno-base.h \
  /usr/include/x86_64-linux-gnu/bits/types/error_t.h \
  /usr/include/pthread.h /usr/include/sched.h \

@@ -60,4 +60,4 @@ CMakeFiles/sb.dir/src/store/store_conversations.c.o: \
  /usr/include/x86_64-linux-gnu/bits/stdio_lim.h \
  /usr/include/x86_64-linux-gnu/bits/stdio.h /usr/include/jansson_config.h \
  /work/main/src/core/error.h /work/main/src/store/db.h \
- /work/main/src/store/migrations.h
+ /work/main/src/store/migrations.h /work/main/src/util/buf.h

@@ -59,4 +59,5 @@ CMakeFiles/sb.dir/src/store/store_people.c.o: \
  /usr/include/x86_64-linux-gnu/bits/wchar.h \
  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h /usr/include/jansson.h \
  /usr/include/jansson_config.h /work/main/src/core/error.h \
- /work/main/src/store/db.h /work/main/src/store/migrations.h
+ /work/main/src/store/db.h /work/main/src/store/migrations.h \
+ /work/main/src/util/buf.h
