@@ -1,5 +1,6 @@
 /* `switchboard serve`: wires store, hub, metrics and HTTP together and waits for a signal. */
 #include <signal.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,12 @@ int sb_cli_serve(int argc, char **argv)
     if (sodium_init() < 0) {
         fprintf(stderr, "switchboard serve: libsodium failed to initialise\n");
         return 1;
+    }
+    /* Thousands of idle event streams need as many descriptors. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
     }
     /* Every thread inherits this mask; the main thread takes the signals with sigwait. */
     sigset_t set;

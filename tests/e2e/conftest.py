@@ -11,7 +11,17 @@ import time
 
 import pytest
 
-from sbtest import Server, start_server, stop_server_checked
+from sbtest import Server, sanitizer_reports, start_server, stop_server_checked
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_sanitizer_reports():
+    """Every server of the run, including the ones killed with SIGKILL, must have a log free
+    of sanitizer reports."""
+    yield
+    bad = {srv.name: sanitizer_reports(srv) for srv in Server.all_servers}
+    bad = {name: lines for name, lines in bad.items() if lines}
+    assert not bad, f"sanitizer reports: {bad}"
 
 
 @pytest.fixture(scope="module")

@@ -389,10 +389,22 @@ def start_server(tmp_path_factory, name="server", extra_args=()):
     return Server(workdir, name=name, extra_args=extra_args).start()
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def sanitizer_reports(srv):
+    """Lines of the server's log where a sanitizer reported a defect."""
+    return [line for line in srv.log_text().splitlines()
+            if any(marker in line for marker in SANITIZER_MARKERS)]
+
+
 def stop_server_checked(srv):
-    """SIGTERM, then the exit code must be 0 (graceful shutdown)."""
+    """SIGTERM, then the exit code must be 0 (graceful shutdown) and no sanitizer report."""
     rc = srv.stop()
     assert rc == 0, f"{srv.name} exited with {rc} after SIGTERM\n{srv.log_tail()}"
+    reports = sanitizer_reports(srv)
+    assert not reports, f"{srv.name}: sanitizer reports:\n" + "\n".join(reports) + "\n" + srv.log_tail()
 
 
 # --------------------------------------------------------------------------- SSE

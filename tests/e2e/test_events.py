@@ -142,3 +142,19 @@ def test_new_stream_without_last_event_id_starts_live(server, admin):
     admin.api.create_conversation()
     with stream(server, admin) as s:
         assert s.drain(quiet=1.0) == [], "a fresh stream replayed old events"
+
+
+def test_heartbeat_comments_keep_idle_streams_alive(make_server):
+    """An idle stream gets a comment heartbeat (here every second), so proxies keep it open
+    and the server notices vanished clients; the stream stays usable afterwards."""
+    import time
+    from sbtest import SLOW, SSEStream
+    srv = make_server("heartbeat", extra_args=("--heartbeat", "1"))
+    user = srv.new_user("agent")
+    with SSEStream(srv, user.token) as s:
+        deadline = time.monotonic() + 6 * SLOW
+        while time.monotonic() < deadline and sum("ping" in c for c in s.comments) < 2:
+            assert s.next_event(timeout=0.5) is None, "no event was expected on an idle stream"
+        assert sum("ping" in c for c in s.comments) >= 2, s.comments
+        c = user.api.create_conversation()
+        s.read_until(is_event("conversation.created", c["id"]))

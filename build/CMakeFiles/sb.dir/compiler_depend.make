@@ -875,6 +875,10 @@ CMakeFiles/sb.dir/src/cli/serve.c.o: /work/main/src/cli/serve.c \
   /usr/include/x86_64-linux-gnu/bits/struct_rwlock.h \
   /usr/include/x86_64-linux-gnu/bits/sigthread.h \
   /usr/include/x86_64-linux-gnu/bits/signal_ext.h \
+  /usr/include/x86_64-linux-gnu/sys/resource.h \
+  /usr/include/x86_64-linux-gnu/bits/resource.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_timeval.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_rusage.h \
   /usr/include/sodium.h \
   /usr/include/sodium/version.h \
   /usr/include/sodium/export.h \
@@ -918,7 +922,6 @@ CMakeFiles/sb.dir/src/cli/serve.c.o: /work/main/src/cli/serve.c \
   /usr/include/x86_64-linux-gnu/bits/uintn-identity.h \
   /usr/include/x86_64-linux-gnu/sys/select.h \
   /usr/include/x86_64-linux-gnu/bits/select.h \
-  /usr/include/x86_64-linux-gnu/bits/types/struct_timeval.h \
   /usr/include/alloca.h \
   /usr/include/x86_64-linux-gnu/bits/stdlib-bsearch.h \
   /usr/include/x86_64-linux-gnu/bits/stdlib-float.h \
@@ -2172,9 +2175,11 @@ CMakeFiles/sb.dir/src/util/time.c.o: /work/main/src/util/time.c \
 
 /usr/include/x86_64-linux-gnu/bits/types/struct_statx.h:
 
-/usr/include/x86_64-linux-gnu/bits/types/FILE.h:
+/usr/include/x86_64-linux-gnu/bits/statx-generic.h:
 
-/usr/include/asm-generic/socket.h:
+/usr/include/asm-generic/int-ll64.h:
+
+/usr/include/x86_64-linux-gnu/bits/types/FILE.h:
 
 /usr/include/x86_64-linux-gnu/bits/types/__fpos64_t.h:
 
@@ -2325,6 +2330,10 @@ CMakeFiles/sb.dir/src/util/time.c.o: /work/main/src/util/time.c \
 /usr/include/x86_64-linux-gnu/bits/stdio.h:
 
 /usr/include/string.h:
+
+/usr/include/asm-generic/socket.h:
+
+/usr/include/x86_64-linux-gnu/bits/resource.h:
 
 /usr/include/x86_64-linux-gnu/bits/types/__mbstate_t.h:
 
@@ -2496,8 +2505,6 @@ CMakeFiles/sb.dir/src/util/time.c.o: /work/main/src/util/time.c \
 
 /usr/include/sodium/crypto_shorthash.h:
 
-/usr/include/x86_64-linux-gnu/bits/statx-generic.h:
-
 /usr/include/sodium/crypto_auth.h:
 
 /usr/include/sodium/crypto_hash_sha512.h:
@@ -2557,6 +2564,8 @@ CMakeFiles/sb.dir/src/util/time.c.o: /work/main/src/util/time.c \
 /usr/include/sodium/crypto_scalarmult_curve25519.h:
 
 /usr/include/sodium/crypto_secretbox_xsalsa20poly1305.h:
+
+/usr/include/x86_64-linux-gnu/sys/resource.h:
 
 /usr/include/x86_64-linux-gnu/bits/types/cookie_io_functions_t.h:
 
@@ -2646,11 +2655,13 @@ CMakeFiles/sb.dir/src/util/time.c.o: /work/main/src/util/time.c \
 
 /usr/include/x86_64-linux-gnu/bits/types/struct_sigstack.h:
 
-/usr/include/x86_64-linux-gnu/bits/sigthread.h:
-
 /work/main/src/store/sqlite/sqlite_migrations.c:
 
 /usr/include/x86_64-linux-gnu/bits/signal_ext.h:
+
+/usr/include/x86_64-linux-gnu/bits/sigthread.h:
+
+/usr/include/x86_64-linux-gnu/bits/types/struct_rusage.h:
 
 /usr/include/sodium/crypto_aead_xchacha20poly1305.h:
 
@@ -2687,5 +2698,3 @@ CMakeFiles/sb.dir/src/util/time.c.o: /work/main/src/util/time.c \
 /usr/include/linux/stat.h:
 
 /usr/include/linux/types.h:
-
-/usr/include/asm-generic/int-ll64.h:
