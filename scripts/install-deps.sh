@@ -7,8 +7,9 @@ QUIET=0
 PACKAGES="
     build-essential cmake pkg-config git ca-certificates
     libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev
-    libcurl4-openssl-dev
-    libcmocka-dev
+    libcurl4-openssl-dev libgmime-3.0-dev libgumbo-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
+    libcmocka-dev clang libclang-rt-14-dev
+    postfix dovecot-imapd
     python3 python3-pytest python3-requests
     wrk curl procps
 "
@@ -20,6 +21,8 @@ if [ -n "$missing" ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     echo "switchboard: installing$missing"
+    # Postfix asks nothing when preseeded; the tests run their own instances on loopback.
+    echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     # shellcheck disable=SC2086
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
