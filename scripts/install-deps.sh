@@ -9,7 +9,7 @@ PACKAGES="
     libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev
     libcurl4-openssl-dev libgmime-3.0-dev libgumbo-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
     libcmocka-dev clang libclang-rt-14-dev
-    postfix dovecot-imapd
+    postfix dovecot-imapd dovecot-lmtpd
     python3 python3-pytest python3-requests
     wrk curl procps
 "

@@ -78,4 +78,20 @@ int sb_api_tag_update(sb_req *r);
 int sb_api_entity_delete(sb_req *r); /* teams, organizations, contacts, tags by route */
 int sb_api_entity_finish(sb_req *r);
 
+int sb_api_tokens_list(sb_req *r);
+int sb_api_token_revoke(sb_req *r);
+int sb_api_token_revoke_finish(sb_req *r);
+int sb_api_inbound_email(sb_req *r);
+int sb_api_inbound_email_finish(sb_req *r);
+int sb_api_mailboxes_list(sb_req *r);
+int sb_api_mailbox_get(sb_req *r);
+int sb_api_mailbox_create(sb_req *r);
+int sb_api_mailbox_update(sb_req *r);
+int sb_api_mailbox_delete(sb_req *r);
+int sb_api_mailbox_finish(sb_req *r);
+int sb_api_attachment_get(sb_req *r);
+int sb_api_blob_get(sb_req *r);
+int sb_api_message_raw(sb_req *r);
+int sb_api_upload(sb_req *r);
+
 #endif

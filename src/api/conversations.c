@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "core/conversation.h"
+#include "store/blobs.h"
 #include "util/buf.h"
 
 #define MAX_SUBJECT 998
@@ -290,9 +291,54 @@ int sb_api_messages_list(sb_req *r)
     return sb_req_json_text(r, 200, text, len);
 }
 
+#define MAX_ATTACHMENTS 20
+
+static void message_op_free(void *p)
+{
+    sb_message_op *op = p;
+    if (op)
+        free((void *)op->atts);
+    free(op);
+}
+
+/* "attachments": [{"sha256", "filename", "content_type"}] naming files uploaded before. */
+static int parse_attachments(sb_req *r, sb_message_op *op)
+{
+    json_t *list = json_object_get(r->body, "attachments");
+    if (!list)
+        return SB_OK;
+    if (!json_is_array(list))
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "\"attachments\" must be an array");
+    if (json_array_size(list) > MAX_ATTACHMENTS)
+        return sb_req_fail(r, SB_E_VALIDATION, "at most %d attachments", MAX_ATTACHMENTS);
+    if (op->inbound || op->internal)
+        return sb_req_fail(r, SB_E_VALIDATION, "attachments go with replies");
+    sb_email_attachment *atts = calloc(json_array_size(list) + 1, sizeof *atts);
+    if (!atts)
+        return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
+    op->atts = atts;
+    size_t i;
+    json_t *a;
+    json_array_foreach(list, i, a)
+    {
+        const char *sha = json_string_value(json_object_get(a, "sha256"));
+        const char *name = json_string_value(json_object_get(a, "filename"));
+        const char *type = json_string_value(json_object_get(a, "content_type"));
+        if (!sha || !name || !*name || strlen(name) > 255 || (type && strlen(type) > 127))
+            return sb_req_fail(r, SB_E_VALIDATION, "each attachment needs sha256 and filename (from POST /api/v1/uploads)");
+        long long size = sb_blob_size(sb_store_data_dir(r->app->store), sha);
+        if (size < 0)
+            return sb_req_fail(r, SB_E_VALIDATION, "attachment %.64s was not uploaded", sha);
+        atts[i] = (sb_email_attachment){.filename = name, .content_type = type ? type : "application/octet-stream",
+                                        .sha256 = sha, .size = size};
+        op->natts++;
+    }
+    return SB_OK;
+}
+
 int sb_api_message_create(sb_req *r)
 {
-    static const char *const fields[] = {"body", "internal", "status", "direction", NULL};
+    static const char *const fields[] = {"body", "internal", "status", "direction", "attachments", NULL};
     int rc;
     if ((rc = sb_api_need_object(r)) != SB_OK || (rc = sb_api_only(r, fields)) != SB_OK)
         return rc;
@@ -322,9 +368,11 @@ int sb_api_message_create(sb_req *r)
         rc = sb_req_fail(r, SB_E_VALIDATION, "status must be open, pending, on_hold, solved or closed");
         goto fail;
     }
-    return sb_req_submit(r, sb_svc_message_create, op, free, op->errmsg);
+    if ((rc = parse_attachments(r, op)) != SB_OK)
+        goto fail;
+    return sb_req_submit(r, sb_svc_message_create, op, message_op_free, op->errmsg);
 fail:
-    free(op);
+    message_op_free(op);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "http/auth.h"
+#include "realtime/hub.h"
 
 typedef struct {
     sb_entity_op e;
@@ -33,6 +34,10 @@ static int submit_entity(sb_req *r, sb_entity entity, sb_op_kind kind, int64_t i
     er->fields_owned = r->body ? json_incref(r->body) : json_object();
     er->e.fields = er->fields_owned;
     er->e.password_hash = password_hash;
+    if (r->session_auth) {
+        er->e.keep_session = true;
+        memcpy(er->e.session_hash, r->cred_hash, sizeof er->e.session_hash);
+    }
     return sb_req_submit(r, sb_svc_entity_write, er, entity_req_free, er->e.errmsg);
 }
 
@@ -51,6 +56,8 @@ static json_t *entity_get(sb_db *db, sb_entity e, int64_t id)
 int sb_api_entity_finish(sb_req *r)
 {
     entity_req *er = r->op;
+    if (er->e.entity == SB_ENT_AGENT && er->e.kind != SB_OP_CREATE)
+        sb_hub_recheck(r->app->hub); /* a deactivated agent's or an old session's streams end */
     if (er->e.kind == SB_OP_DELETE) {
         r->status = 204;
         return SB_OK;
@@ -140,7 +147,7 @@ int sb_api_agent_create(sb_req *r)
 
 int sb_api_agent_update(sb_req *r)
 {
-    static const char *const fields[] = {"name", "role", "status", "active", "password", NULL};
+    static const char *const fields[] = {"name", "role", "status", "active", "password", "current_password", NULL};
     const char *v;
     bool present, b;
     char *hash;
@@ -159,9 +166,28 @@ int sb_api_agent_update(sb_req *r)
         return sb_req_fail(r, SB_E_FORBIDDEN, "only an admin may change roles or deactivate agents");
     if (self && present && !b)
         return sb_req_fail(r, SB_E_CONFLICT, "you cannot deactivate yourself");
-    if (self && admin && json_object_get(r->body, "role") &&
-        strcmp(json_string_value(json_object_get(r->body, "role")), "admin") != 0)
+    const char *role;
+    if ((rc = sb_api_str(r, "role", false, false, 16, &role)) != SB_OK)
+        return rc;
+    if (self && admin && role && strcmp(role, "admin") != 0)
         return sb_req_fail(r, SB_E_CONFLICT, "you cannot remove your own admin role");
+    const char *current;
+    if ((rc = sb_api_str(r, "current_password", false, true, 1024, &current)) != SB_OK)
+        return rc;
+    if (self && json_object_get(r->body, "password")) {
+        /* Changing your own password needs the current one: a stolen session is not enough. */
+        int64_t id;
+        sb_role who_role;
+        bool active;
+        char *stored = NULL;
+        sb_db *db = sb_req_db(r);
+        if (!db || sb_store_agent_credentials_by_id(db, r->who.agent_id, &id, &who_role, &active, &stored) != SB_OK)
+            return sb_req_fail(r, SB_E_INTERNAL, "cannot read your account");
+        bool ok = !stored || (current && sb_auth_verify_password(stored, current));
+        free(stored);
+        if (!ok)
+            return sb_req_fail(r, SB_E_FORBIDDEN, "current_password is missing or wrong");
+    }
     if ((rc = password_field(r, &hash)) != SB_OK)
         return rc;
     return submit_entity(r, SB_ENT_AGENT, SB_OP_UPDATE, r->ids[0], hash);
@@ -302,7 +328,9 @@ int sb_api_contacts_list(sb_req *r)
     if ((rc = sb_api_query_limit(r, 25, 100, &limit)) != SB_OK || (rc = sb_api_query_id(r, "organization_id", &org)) != SB_OK)
         return rc;
     const char *q = sb_req_query(r, "q");
-    if (q && (!*q || strlen(q) > 200))
+    if (q && strlen(q) > 200)
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "q is longer than 200 bytes");
+    if (q && !*q)
         q = NULL;
     const char *cursor = sb_req_query(r, "cursor");
     int64_t after = 0;

@@ -16,7 +16,7 @@ int sb_api_healthz(sb_req *r)
     sb_db *db = sb_req_db(r);
     if (!db)
         return sb_req_fail(r, SB_E_UNAVAILABLE, "database unavailable");
-    return sb_req_json(r, 200, json_pack("{s:s}", "status", r->app->stopping ? "stopping" : "ok"));
+    return sb_req_json(r, 200, json_pack("{s:s}", "status", __atomic_load_n(&r->app->stopping, __ATOMIC_RELAXED) ? "stopping" : "ok"));
 }
 
 static int queue_text(sb_req *r, const char *content_type, char *text, size_t len)
@@ -128,7 +128,7 @@ int sb_api_events(sb_req *r)
             return sb_req_fail(r, SB_E_BAD_REQUEST, "Last-Event-ID must be an event id");
         last_id = v;
     }
-    if (r->app->stopping)
+    if (__atomic_load_n(&r->app->stopping, __ATOMIC_RELAXED))
         return sb_req_fail(r, SB_E_UNAVAILABLE, "the server is shutting down");
     return sb_hub_open_stream(r->app->hub, r, last_id);
 }

@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "http/auth.h"
+#include "realtime/hub.h"
 #include "util/time.h"
 
 #define LOGIN_MAX_FAILURES 10
@@ -24,11 +25,26 @@ static void client_ip(sb_req *r, char *out, size_t n)
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
         char buf[64];
-        if (sa->sa_family == AF_INET && inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, sizeof buf))
+        if (sa->sa_family == AF_INET && inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, sizeof buf)) {
             snprintf(out, n, "ip:%s", buf);
-        else if (sa->sa_family == AF_INET6 &&
-                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof buf))
-            snprintf(out, n, "ip:%s", buf);
+        } else if (sa->sa_family == AF_INET6) {
+            /* One IPv6 client usually owns a whole /64: count it as one. */
+            struct in6_addr a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+            memset(a.s6_addr + 8, 0, 8);
+            if (inet_ntop(AF_INET6, &a, buf, sizeof buf))
+                snprintf(out, n, "ip:%s/64", buf);
+        }
+        /* Behind the configured reverse proxy, the client is the last X-Forwarded-For hop. */
+        if (r->app->cfg.trusted_proxy[0] && strcmp(out + 3, r->app->cfg.trusted_proxy) == 0) {
+            const char *xff = sb_req_header(r, "X-Forwarded-For");
+            if (xff && *xff) {
+                const char *last = strrchr(xff, ',');
+                last = last ? last + 1 : xff;
+                while (*last == ' ')
+                    last++;
+                snprintf(out, n, "ip:%.60s", last);
+            }
+        }
     }
 }
 
@@ -63,7 +79,10 @@ int sb_api_login(sb_req *r)
     sb_role role;
     bool active = false;
     char *hash = NULL;
-    sb_store_agent_credentials(sb_req_db(r), email, &id, &role, &active, &hash);
+    sb_db *db = sb_req_db(r);
+    if (!db)
+        return sb_req_fail(r, SB_E_UNAVAILABLE, "database unavailable");
+    sb_store_agent_credentials(db, email, &id, &role, &active, &hash);
     /* Verify against a fixed hash for unknown users so timing does not reveal who exists. */
     static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
                                 "3q9lUfbn3QvdVLdZr3PxnSBfXz2f7H2pBd9Z6mB5y1E";
@@ -114,6 +133,7 @@ int sb_api_logout(sb_req *r)
 
 int sb_api_logout_finish(sb_req *r)
 {
+    sb_hub_recheck(r->app->hub); /* streams opened with this session end */
     r->set_cookie = strdup(SB_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     r->status = 204;
     return SB_OK;
@@ -170,4 +190,45 @@ int sb_api_token_create_finish(sb_req *r)
     return sb_req_json(r, 201,
                        json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)op->t.id, "token", op->token, "scope",
                                  op->t.scope, "agent_id", (json_int_t)op->t.agent_id));
+}
+
+int sb_api_tokens_list(sb_req *r)
+{
+    int64_t agent = r->who.agent_id;
+    int rc = SB_OK;
+    if (r->who.role == SB_ROLE_ADMIN && (rc = sb_api_query_id(r, "agent_id", &agent)) != SB_OK)
+        return rc;
+    if (r->who.role == SB_ROLE_ADMIN && !sb_req_query(r, "agent_id"))
+        agent = 0; /* an admin sees every token */
+    json_t *items = sb_store_token_list(sb_req_db(r), agent < 0 ? r->who.agent_id : agent);
+    if (!items)
+        return sb_req_fail(r, SB_E_INTERNAL, "query failed");
+    return sb_req_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+}
+
+typedef struct {
+    int64_t id, agent_id;
+} revoke_op;
+
+static sb_err revoke_fn(sb_db *w, void *arg)
+{
+    revoke_op *op = arg;
+    return sb_store_token_revoke(w, op->id, op->agent_id, sb_now());
+}
+
+int sb_api_token_revoke(sb_req *r)
+{
+    revoke_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
+    op->id = r->ids[0];
+    op->agent_id = r->who.role == SB_ROLE_ADMIN ? 0 : r->who.agent_id; /* others' tokens stay out of reach */
+    return sb_req_submit(r, revoke_fn, op, free, NULL);
+}
+
+int sb_api_token_revoke_finish(sb_req *r)
+{
+    sb_hub_recheck(r->app->hub);
+    r->status = 204;
+    return SB_OK;
 }

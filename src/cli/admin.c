@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 #include "http/auth.h"
+#include "service/internal.h"
 #include "service/service.h"
 #include "util/log.h"
 
@@ -145,5 +147,132 @@ int sb_cli_token(int argc, char **argv)
         return 1;
     }
     printf("%s\n", token);
+    return 0;
+}
+
+static char *stdin_line(const char *what)
+{
+    char buf[600];
+    if (!fgets(buf, sizeof buf, stdin)) {
+        fprintf(stderr, "switchboard mailbox add: no %s on standard input\n", what);
+        return NULL;
+    }
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return strdup(buf);
+}
+
+typedef struct {
+    json_t *fields;
+    int64_t id;
+    char errmsg[SB_ERRMSG];
+} cli_mailbox_op;
+
+static sb_err cli_mailbox_write(sb_db *w, void *arg)
+{
+    cli_mailbox_op *op = arg;
+    json_t *team = json_object_get(op->fields, "team");
+    if (team) {
+        /* --team takes a team's name or id. */
+        json_t *teams = sb_store_team_list(w);
+        size_t i;
+        json_t *t;
+        int64_t found = 0;
+        json_array_foreach(teams, i, t)
+        {
+            const char *name = json_string_value(json_object_get(t, "name"));
+            char idtext[32];
+            snprintf(idtext, sizeof idtext, "%lld", (long long)json_integer_value(json_object_get(t, "id")));
+            if (strcasecmp(name, json_string_value(team)) == 0 || strcmp(idtext, json_string_value(team)) == 0)
+                found = json_integer_value(json_object_get(t, "id"));
+        }
+        json_decref(teams);
+        if (!found)
+            return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "no team %s", json_string_value(team));
+        json_object_set_new(op->fields, "team_id", json_integer(found));
+    }
+    int64_t now = sb_now();
+    sb_err err = sb_store_mailbox_insert(w, op->fields, now, &op->id);
+    if (err == SB_E_CONFLICT)
+        return sb_svc_fail(op->errmsg, err, "the mailbox %s exists", json_string_value(json_object_get(op->fields, "address")));
+    if (err == SB_OK && json_object_get(op->fields, "imap_url")) {
+        char key[48];
+        snprintf(key, sizeof key, "imap.poll:%lld", (long long)op->id);
+        json_t *payload = json_pack("{s:I}", "mailbox_id", (json_int_t)op->id);
+        err = sb_store_job_enqueue(w, "imap.poll", payload, now, 1000000, key, now, NULL);
+        json_decref(payload);
+    }
+    return err;
+}
+
+int sb_cli_mailbox(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "add") != 0) {
+        fprintf(stderr, "usage: switchboard mailbox add --data DIR --address A [--name N] [--team T] [--smtp URL]\n"
+                        "       [--smtp-user U --smtp-password-stdin] [--imap URL --imap-user U --imap-password-stdin]\n");
+        return 2;
+    }
+    static const char *const with_value[] = {"--data", "--address", "--name", "--team", "--smtp", "--smtp-user",
+                                             "--imap", "--imap-user", "--poll", NULL};
+    static const char *const flags[] = {"--smtp-password-stdin", "--imap-password-stdin", NULL};
+    argc--, argv++;
+    if (sb_cli_check(argc, argv, with_value, flags) < 0)
+        return 2;
+    const char *data = sb_cli_opt(argc, argv, "--data"), *address = sb_cli_opt(argc, argv, "--address");
+    if (!data || !address || !strchr(address, '@') || strpbrk(address, " <>\"+,;")) {
+        fprintf(stderr, "switchboard mailbox add: --data and a plain --address are required\n");
+        return 2;
+    }
+    const char *smtp = sb_cli_opt(argc, argv, "--smtp"), *imap = sb_cli_opt(argc, argv, "--imap");
+    if (smtp && strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0) {
+        fprintf(stderr, "switchboard mailbox add: --smtp must be smtp://HOST:PORT or smtps://HOST:PORT\n");
+        return 2;
+    }
+    if (imap && strncmp(imap, "imap://", 7) != 0 && strncmp(imap, "imaps://", 8) != 0) {
+        fprintf(stderr, "switchboard mailbox add: --imap must be imap://HOST:PORT/FOLDER or imaps://...\n");
+        return 2;
+    }
+    json_t *f = json_pack("{s:s}", "address", address);
+    const char *pairs[][2] = {{"--name", "name"}, {"--team", "team"}, {"--smtp", "smtp_url"},
+                              {"--smtp-user", "smtp_user"}, {"--imap", "imap_url"}, {"--imap-user", "imap_user"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        const char *v = sb_cli_opt(argc, argv, pairs[i][0]);
+        if (v)
+            json_object_set_new(f, pairs[i][1], json_string(v));
+    }
+    const char *poll = sb_cli_opt(argc, argv, "--poll");
+    if (poll)
+        json_object_set_new(f, "imap_poll_seconds", json_integer(atoi(poll) > 0 ? atoi(poll) : 60));
+    if (sb_cli_flag(argc, argv, "--smtp-password-stdin")) {
+        char *pw = stdin_line("SMTP password");
+        if (!pw) {
+            json_decref(f);
+            return 1;
+        }
+        json_object_set_new(f, "smtp_password", json_string(pw));
+        free(pw);
+    }
+    if (sb_cli_flag(argc, argv, "--imap-password-stdin")) {
+        char *pw = stdin_line("IMAP password");
+        if (!pw) {
+            json_decref(f);
+            return 1;
+        }
+        json_object_set_new(f, "imap_password", json_string(pw));
+        free(pw);
+    }
+    sb_store *st = open_store(data);
+    if (!st) {
+        json_decref(f);
+        return 1;
+    }
+    cli_mailbox_op op = {.fields = f};
+    sb_err err = sb_store_write(st, cli_mailbox_write, &op);
+    sb_store_close(st);
+    json_decref(f);
+    if (err != SB_OK) {
+        fprintf(stderr, "switchboard mailbox add: %s\n", op.errmsg[0] ? op.errmsg : sb_err_lookup(err)->default_message);
+        return 1;
+    }
+    printf("mailbox %lld %s\n", (long long)op.id, address);
     return 0;
 }

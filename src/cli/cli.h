@@ -6,6 +6,9 @@ int sb_cli_serve(int argc, char **argv);
 int sb_cli_user(int argc, char **argv);
 int sb_cli_token(int argc, char **argv);
 int sb_cli_dev(int argc, char **argv);
+int sb_cli_mailgate(int argc, char **argv);
+int sb_cli_mailbox(int argc, char **argv);
+int sb_cli_calendar(int argc, char **argv);
 
 /* Finds "--name value" in argv; NULL when absent. */
 const char *sb_cli_opt(int argc, char **argv, const char *name);

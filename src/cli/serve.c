@@ -6,7 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
+#include "channels/email/mime.h"
 #include "cli/cli.h"
+#include "jobs/runner.h"
+#include "service/service.h"
 #include "http/auth.h"
 #include "http/http.h"
 #include "http/metrics.h"
@@ -49,10 +54,20 @@ static long num_opt(int argc, char **argv, const char *name, long def, long min,
     return n;
 }
 
+/* After every commit: events to the streams, and a nudge to the job runner. */
+static void on_commit(void *ctx, sb_db *w, const sb_event *events, size_t n)
+{
+    sb_app *app = ctx;
+    sb_hub_publish(app->hub, w, events, n);
+    if (n)
+        sb_jobs_wake(app->jobs);
+}
+
 int sb_cli_serve(int argc, char **argv)
 {
-    static const char *const with_value[] = {"--data", "--listen", "--max-body", "--threads", "--conn-limit",
-                                             "--conn-timeout", "--heartbeat", "--session-hours", NULL};
+    static const char *const with_value[] = {"--data", "--listen", "--max-body", "--max-email", "--threads",
+                                             "--conn-limit", "--conn-timeout", "--heartbeat", "--session-hours",
+                                             "--job-backoff-ms", "--job-threads", "--trusted-proxy", NULL};
     static const char *const flags[] = {"--secure-cookies", "--quiet", NULL};
     if (sb_cli_check(argc, argv, with_value, flags) < 0)
         return 2;
@@ -69,11 +84,19 @@ int sb_cli_serve(int argc, char **argv)
         return 2;
     }
     app.cfg.max_body = (size_t)num_opt(argc, argv, "--max-body", 1 << 20, 1024, 1L << 30);
+    app.cfg.max_email = (size_t)num_opt(argc, argv, "--max-email", 30L << 20, 4096, 1L << 30);
+    sb_jobs_config jobs_cfg = {
+        .threads = (unsigned)num_opt(argc, argv, "--job-threads", 2, 1, 8),
+        .backoff_base_ms = (unsigned)num_opt(argc, argv, "--job-backoff-ms", 5000, 10, 3600 * 1000),
+    };
     app.cfg.threads = (unsigned)num_opt(argc, argv, "--threads", 0, 0, 256);
     app.cfg.conn_limit = (unsigned)num_opt(argc, argv, "--conn-limit", 20000, 16, 1000000);
     app.cfg.conn_timeout = (unsigned)num_opt(argc, argv, "--conn-timeout", 120, 1, 86400);
     app.cfg.session_hours = (int)num_opt(argc, argv, "--session-hours", 12, 1, 24 * 90);
     app.cfg.secure_cookies = sb_cli_flag(argc, argv, "--secure-cookies");
+    const char *proxy = sb_cli_opt(argc, argv, "--trusted-proxy");
+    if (proxy)
+        snprintf(app.cfg.trusted_proxy, sizeof app.cfg.trusted_proxy, "%s", proxy);
     unsigned heartbeat = (unsigned)num_opt(argc, argv, "--heartbeat", 20, 1, 3600);
     if (sb_cli_flag(argc, argv, "--quiet"))
         sb_log_level = SB_LOG_WARN;
@@ -97,9 +120,16 @@ int sb_cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sb_mime_init();
     char err[512];
     if (sb_store_open(data, &app.store, err, sizeof err) < 0) {
         fprintf(stderr, "switchboard serve: %s\n", err);
+        return 1;
+    }
+    if (sb_store_write(app.store, sb_svc_init_keys, NULL) != SB_OK) {
+        fprintf(stderr, "switchboard serve: cannot create the installation keys\n");
+        sb_store_close(app.store);
         return 1;
     }
     app.hub = sb_hub_new(app.store, heartbeat);
@@ -109,9 +139,12 @@ int sb_cli_serve(int argc, char **argv)
         fprintf(stderr, "switchboard serve: out of memory\n");
         return 1;
     }
-    sb_store_set_commit_hook(app.store, sb_hub_publish, app.hub);
+    sb_store_set_commit_hook(app.store, on_commit, &app);
+    app.jobs = sb_jobs_start(app.store, &jobs_cfg);
     if (sb_http_start(&app, err, sizeof err) < 0) {
         fprintf(stderr, "switchboard serve: %s\n", err);
+        sb_jobs_stop(app.jobs);
+        app.jobs = NULL;
         sb_store_set_commit_hook(app.store, NULL, NULL);
         sb_hub_free(app.hub);
         sb_store_close(app.store);
@@ -123,11 +156,14 @@ int sb_cli_serve(int argc, char **argv)
         sb_info("msg=\"SIGHUP ignored\"");
     sb_info("msg=\"shutting down\" signal=%d", sig);
     sb_http_stop(&app);
+    sb_jobs_stop(app.jobs);
+    app.jobs = NULL;
     sb_store_set_commit_hook(app.store, NULL, NULL);
     sb_hub_free(app.hub);
     sb_store_close(app.store);
     sb_metrics_free(app.metrics);
     sb_ratelimit_free(app.login_limit);
+    curl_global_cleanup();
     sb_info("msg=\"stopped\"");
     return 0;
 }

@@ -90,6 +90,7 @@ void sb_auth_request(sb_req *r)
         }
     }
     r->authenticated = true;
+    memcpy(r->cred_hash, hash, sizeof r->cred_hash);
     if ((int)r->who.role < (int)r->route->auth) {
         sb_req_fail(r, SB_E_FORBIDDEN, "your role (%s) may not do this", sb_role_name(r->who.role));
         return;
@@ -149,8 +150,14 @@ static rl_slot *rl_find(sb_ratelimit *rl, const char *key, int64_t now, bool cre
     }
     if (!create)
         return NULL;
-    if (!reuse) /* the neighbourhood is full of live windows: take the oldest */
+    if (!reuse) { /* the neighbourhood is full of live windows: take the oldest of them */
         reuse = &rl->slots[h % RL_SLOTS];
+        for (unsigned i = 1; i < 32; i++) {
+            rl_slot *s = &rl->slots[(h + i) % RL_SLOTS];
+            if (s->window_start < reuse->window_start)
+                reuse = s;
+        }
+    }
     snprintf(reuse->key, sizeof reuse->key, "%s", key);
     reuse->count = 0;
     reuse->window_start = now;

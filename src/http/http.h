@@ -21,20 +21,25 @@ typedef struct {
     char listen_host[256];
     unsigned short port;
     size_t max_body;       /* bytes; larger requests get 413 */
+    size_t max_email;      /* bytes of a raw inbound email */
     unsigned threads;      /* MHD worker threads; 0 = one per core */
     unsigned conn_limit;   /* open connections */
     unsigned conn_timeout; /* seconds of inactivity before a connection is closed */
     bool secure_cookies;   /* add Secure to the session cookie (behind TLS) */
+    char trusted_proxy[64]; /* the reverse proxy's address: its X-Forwarded-For names the client */
     int session_hours;
 } sb_http_config;
 
+typedef struct sb_jobs sb_jobs;
+
 typedef struct sb_app {
     sb_store *store;
+    sb_jobs *jobs;
     sb_hub *hub;
     sb_metrics *metrics;
     sb_ratelimit *login_limit;
     sb_http_config cfg;
-    volatile int stopping;
+    int stopping; /* atomic */
 } sb_app;
 
 typedef enum {
@@ -59,6 +64,7 @@ typedef struct {
     sb_handler finish;   /* for handlers that submit a write */
     sb_auth_level auth;
     const char *metric_name; /* defaults to pattern */
+    bool raw_body;           /* a raw email, not JSON: handlers read r->raw; limit --max-email */
 } sb_route;
 
 struct sb_req {
@@ -72,6 +78,7 @@ struct sb_req {
     int nids;
     bool authenticated;
     bool session_auth;
+    unsigned char cred_hash[32]; /* SHA-256 of the token or session cookie that authenticated */
     sb_principal who;
     json_t *body; /* parsed JSON body or NULL */
     /* response */
@@ -94,6 +101,7 @@ struct sb_req {
     char *raw;
     size_t raw_len, raw_cap;
     bool too_large;
+    size_t max_body;
     int64_t start_ns;
     size_t resp_bytes;
     bool stream;

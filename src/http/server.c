@@ -16,6 +16,12 @@
 
 enum { PHASE_NEW = 0, PHASE_BODY, PHASE_PENDING, PHASE_RESUMED, PHASE_DONE };
 
+#define PUBLIC_BODY_MAX 8192             /* login and other unauthenticated bodies */
+#define BODY_BUDGET ((size_t)512 << 20)  /* request bodies held in memory at once, all requests */
+
+static size_t bodies_buffered;  /* atomic */
+static unsigned long parked;     /* atomic: connections waiting for the writer */
+
 static struct MHD_Daemon *daemon_handle;
 static unsigned open_connections;
 
@@ -83,6 +89,9 @@ static int match_route(const char *pattern, const char *path, int64_t *ids, int 
     *nids = 0;
     const char *p = pattern, *u = path;
     while (*p && *u) {
+        if (*p == '*' && p[1] == '\0') { /* a final segment without slashes */
+            return strchr(u, '/') == NULL && *u;
+        }
         if (*p == '{') {
             const char *end = strchr(p, '}');
             if (!end)
@@ -146,6 +155,8 @@ static enum MHD_Result queue_json(sb_req *r)
         json_decref(r->resp);
         r->resp = json_pack("{s:{s:s, s:s}}", "error", "code", info->code, "message",
                             r->errmsg[0] ? r->errmsg : info->default_message);
+        if (!r->resp) /* the detail quoted invalid UTF-8 from the request */
+            r->resp = json_pack("{s:{s:s, s:s}}", "error", "code", info->code, "message", info->default_message);
     }
     char *text = NULL;
     size_t len = 0;
@@ -200,6 +211,7 @@ static void write_done(void *arg, sb_err rc)
     r->op_rc = rc;
     r->phase = PHASE_RESUMED;
     MHD_resume_connection(r->conn);
+    __atomic_sub_fetch(&parked, 1, __ATOMIC_SEQ_CST);
 }
 
 static sb_err submit_trampoline_fn(sb_db *w, void *arg);
@@ -209,8 +221,13 @@ int sb_req_submit(sb_req *r, sb_write_fn fn, void *op, void (*op_free)(void *), 
     r->op = op;
     r->op_free = op_free;
     r->op_errmsg = errmsg;
-    if (r->app->stopping)
+    /* With the shutdown's store to `stopping` and its wait for `parked`, either we see it is
+     * stopping, or it sees us parked and waits for our commit. */
+    __atomic_add_fetch(&parked, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&r->app->stopping, __ATOMIC_SEQ_CST)) {
+        __atomic_sub_fetch(&parked, 1, __ATOMIC_SEQ_CST);
         return sb_req_fail(r, SB_E_UNAVAILABLE, "the server is shutting down");
+    }
     r->phase = PHASE_PENDING;
     /* Suspend before submitting, so the writer's resume always finds it parked. */
     MHD_suspend_connection(r->conn);
@@ -220,6 +237,7 @@ int sb_req_submit(sb_req *r, sb_write_fn fn, void *op, void (*op_free)(void *), 
         r->phase = PHASE_RESUMED;
         r->op_rc = err;
         MHD_resume_connection(r->conn);
+        __atomic_sub_fetch(&parked, 1, __ATOMIC_SEQ_CST);
     }
     return SB_HANDLED_PENDING;
 }
@@ -234,6 +252,8 @@ static sb_err submit_trampoline_fn(sb_db *w, void *arg)
 
 static void req_free(sb_req *r)
 {
+    if (r->raw_cap)
+        __atomic_sub_fetch(&bodies_buffered, r->raw_cap, __ATOMIC_SEQ_CST);
     if (r->op_free && r->op)
         r->op_free(r->op);
     json_decref(r->body);
@@ -269,12 +289,12 @@ static enum MHD_Result finish_request(sb_req *r)
         rc = r->route->finish ? r->route->finish(r) : SB_OK;
     } else {
         if (r->too_large) {
-            sb_req_fail(r, SB_E_TOO_LARGE, "the request body is larger than %zu bytes", r->app->cfg.max_body);
+            sb_req_fail(r, SB_E_TOO_LARGE, "the request body is larger than %zu bytes", r->max_body);
             return queue_json(r);
         }
         if (r->err != SB_OK)
             return queue_json(r);
-        if ((rc = parse_body(r)) != SB_OK)
+        if (!r->route->raw_body && (rc = parse_body(r)) != SB_OK)
             return queue_json(r);
         rc = r->route->handler(r);
     }
@@ -315,10 +335,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         } else {
             r->route = &sb_routes[r->route_index];
         }
+        r->max_body = r->route && r->route->raw_body ? app->cfg.max_email : app->cfg.max_body;
+        if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 || strcmp(method, "DELETE") == 0)
+            r->max_body = 0; /* these carry no body here */
+        else if (r->route && r->route->auth == SB_AUTH_PUBLIC)
+            r->max_body = PUBLIC_BODY_MAX; /* anyone may send it: keep it small */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > app->cfg.max_body) {
+        if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             /* Answer before reading the body; MHD closes the connection afterwards. */
-            sb_req_fail(r, SB_E_TOO_LARGE, "the request body is larger than %zu bytes", app->cfg.max_body);
+            sb_req_fail(r, SB_E_TOO_LARGE, "the request body is larger than %zu bytes", r->max_body);
             return queue_json(r);
         }
         if (r->err == SB_OK)
@@ -331,7 +356,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         if (r->too_large || r->err != SB_OK)
             return MHD_YES;
-        if (r->raw_len + n > app->cfg.max_body) {
+        if (r->raw_len + n > r->max_body) {
             r->too_large = true;
             return MHD_YES;
         }
@@ -339,9 +364,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             size_t cap = r->raw_cap ? r->raw_cap : 1024;
             while (cap < r->raw_len + n + 1)
                 cap *= 2;
+            if (cap > r->max_body + 1)
+                cap = r->max_body + 1;
+            size_t grow = cap - r->raw_cap;
+            if (__atomic_add_fetch(&bodies_buffered, grow, __ATOMIC_SEQ_CST) > BODY_BUDGET) {
+                __atomic_sub_fetch(&bodies_buffered, grow, __ATOMIC_SEQ_CST);
+                sb_req_fail(r, SB_E_UNAVAILABLE, "the server is busy receiving other requests; try again");
+                return MHD_YES;
+            }
             char *p = realloc(r->raw, cap);
-            if (!p)
+            if (!p) {
+                __atomic_sub_fetch(&bodies_buffered, grow, __ATOMIC_SEQ_CST);
                 return MHD_NO;
+            }
             r->raw = p;
             r->raw_cap = cap;
         }
@@ -375,8 +410,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             ip = inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ipbuf, sizeof ipbuf);
     }
     sb_metrics_observe(r->app->metrics, r->route_index, status, secs);
+    /* The path is the client's: escape it so a request cannot forge log lines. */
+    char path[300];
+    size_t j = 0;
+    for (const unsigned char *p = (const unsigned char *)r->path; *p && j + 4 < sizeof path; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+            j += (size_t)snprintf(path + j, sizeof path - j, "%%%02X", *p);
+        else
+            path[j++] = (char)*p;
+    }
+    path[j] = '\0';
     sb_info("method=%s path=\"%s\" route=\"%s\" status=%u dur_ms=%.3f bytes=%zu agent=%lld ip=%s%s",
-            r->method, r->path, r->route ? r->route->pattern : "-", status, secs * 1000.0, r->resp_bytes,
+            r->method, path, r->route ? r->route->pattern : "-", status, secs * 1000.0, r->resp_bytes,
             (long long)(r->authenticated ? r->who.agent_id : 0), ip ? ip : "-",
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     req_free(r);
@@ -457,13 +502,16 @@ void sb_http_stop(sb_app *app)
 {
     if (!daemon_handle)
         return;
-    app->stopping = 1;
+    __atomic_store_n(&app->stopping, 1, __ATOMIC_SEQ_CST);
     /* Stop accepting, end the event streams, let parked writes commit and answer. */
     MHD_socket listen_fd = MHD_quiesce_daemon(daemon_handle);
     sb_hub_close_all(app->hub);
     sb_store_write(app->store, barrier_fn, NULL);
-    for (int i = 0; i < 100 && sb_http_open_connections() > 0; i++)
-        usleep(20 * 1000);
+    for (int i = 0; i < 500 && __atomic_load_n(&parked, __ATOMIC_SEQ_CST) > 0; i++)
+        usleep(10 * 1000);
+    for (int i = 0; i < 100 && sb_hub_connections(app->hub) > 0; i++)
+        usleep(10 * 1000); /* streams flush their end */
+    usleep(20 * 1000);     /* answers of resumed writes go out */
     MHD_stop_daemon(daemon_handle);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);

@@ -9,15 +9,20 @@
 
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #define LIVE_LIMIT (1u << 20) /* a stream further behind than this is closed; it replays on reconnect */
 #define REPLAY_CHUNK 200
+#define REPLAY_MAX 10000 /* events a reconnecting stream may catch up on; older gaps get stream.reset */
 
 typedef struct sub {
     struct sub *prev, *next;
     sb_hub *hub;
     struct MHD_Connection *conn;
+    uint64_t serial;
     sb_principal who;
+    bool session;               /* authenticated by a session cookie, else a token */
+    unsigned char cred[32];     /* its SHA-256: re-checked on every heartbeat */
     sb_buf live;       /* events published since the stream opened */
     size_t live_off;   /* bytes of live already sent */
     sb_buf replay;     /* a chunk of replayed events */
@@ -38,7 +43,59 @@ struct sb_hub {
     pthread_t timer;
     pthread_cond_t timer_cv;
     bool stopping;
+    bool closed;      /* shutting down: no new streams */
+    bool recheck_now; /* credentials changed: re-check before the next heartbeat */
+    uint64_t next_serial;
+    unsigned per_agent_limit;
 };
+
+typedef struct {
+    uint64_t serial;
+    bool session;
+    unsigned char cred[32];
+} cred_check;
+
+static void wake(sub *s);
+
+/* Ends the streams whose token or session is no longer valid (revoked, logged out, expired,
+ * agent deactivated). Runs on the timer thread, with its own read connection. */
+static void recheck_credentials(sb_hub *hub)
+{
+    pthread_mutex_lock(&hub->mu);
+    size_t n = hub->count, k = 0;
+    cred_check *list = n ? calloc(n, sizeof *list) : NULL;
+    for (sub *s = hub->head; s && list && k < n; s = s->next, k++) {
+        list[k].serial = s->serial;
+        list[k].session = s->session;
+        memcpy(list[k].cred, s->cred, 32);
+    }
+    pthread_mutex_unlock(&hub->mu);
+    if (!list)
+        return;
+    sb_db *db = sb_store_reader(hub->store);
+    int64_t now = sb_time_now_ms();
+    size_t bad = 0;
+    for (size_t i = 0; db && i < k; i++) {
+        sb_principal p;
+        sb_err err = list[i].session ? sb_store_session_lookup(db, list[i].cred, now, &p)
+                                     : sb_store_token_lookup(db, list[i].cred, &p);
+        if (err == SB_E_UNAUTHORIZED)
+            list[bad++].serial = list[i].serial;
+    }
+    if (bad) {
+        pthread_mutex_lock(&hub->mu);
+        for (sub *s = hub->head; s; s = s->next)
+            for (size_t i = 0; i < bad; i++)
+                if (s->serial == list[i].serial && !s->closing) {
+                    sb_info("msg=\"event stream closed: credentials no longer valid\" agent=%lld",
+                            (long long)s->who.agent_id);
+                    s->closing = true;
+                    wake(s);
+                }
+        pthread_mutex_unlock(&hub->mu);
+    }
+    free(list);
+}
 
 static bool visible(const sub *s, const sb_event *ev)
 {
@@ -58,16 +115,15 @@ static void format_event(sb_buf *b, const sb_event *ev)
 
 static void wake(sub *s)
 {
+    /* caller holds hub->mu */
     if (s->parked) {
         s->parked = false;
         MHD_resume_connection(s->conn);
     }
 }
 
-void sb_hub_publish(void *arg, const sb_event *events, size_t n)
+static void fan_out(sb_hub *hub, const sb_event *events, size_t n)
 {
-    sb_hub *hub = arg;
-    pthread_mutex_lock(&hub->mu);
     for (sub *s = hub->head; s; s = s->next) {
         if (s->closing)
             continue;
@@ -84,7 +140,42 @@ void sb_hub_publish(void *arg, const sb_event *events, size_t n)
     }
     if (n)
         hub->last_published = events[n - 1].id;
+}
+
+/* Events committed by another process (the CLI) are not in our batches: read and publish
+ * them before anything newer, so every stream sees ids in order. */
+static void publish_gap(sb_hub *hub, sb_db *w, int64_t upto)
+{
+    while (hub->last_published < upto) {
+        sb_event *evs = NULL;
+        size_t n = 0;
+        if (sb_store_events_after(w, hub->last_published, upto, REPLAY_CHUNK, &evs, &n) != SB_OK || n == 0) {
+            free(evs);
+            hub->last_published = upto;
+            return;
+        }
+        fan_out(hub, evs, n);
+        for (size_t i = 0; i < n; i++)
+            sb_event_release(&evs[i]);
+        free(evs);
+    }
+}
+
+void sb_hub_publish(sb_hub *hub, sb_db *w, const sb_event *events, size_t n)
+{
+    pthread_mutex_lock(&hub->mu);
+    int64_t before = n ? events[0].id - 1 : sb_store_events_max_id(w);
+    if (before > hub->last_published)
+        publish_gap(hub, w, before);
+    fan_out(hub, events, n);
     pthread_mutex_unlock(&hub->mu);
+}
+
+static sb_err noop_write(sb_db *w, void *arg)
+{
+    (void)w;
+    (void)arg;
+    return SB_OK;
 }
 
 static void *timer_main(void *arg)
@@ -95,9 +186,20 @@ static void *timer_main(void *arg)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += hub->heartbeat_s;
-        pthread_cond_timedwait(&hub->timer_cv, &hub->mu, &ts);
+        int rc = 0;
+        while (!hub->stopping && !hub->recheck_now && rc == 0)
+            rc = pthread_cond_timedwait(&hub->timer_cv, &hub->mu, &ts);
         if (hub->stopping)
             break;
+        bool only_recheck = hub->recheck_now && rc == 0;
+        hub->recheck_now = false;
+        pthread_mutex_unlock(&hub->mu);
+        recheck_credentials(hub);
+        if (!only_recheck) /* an empty batch lets the commit hook look for foreign events */
+            sb_store_submit(hub->store, noop_write, NULL, NULL);
+        pthread_mutex_lock(&hub->mu);
+        if (only_recheck)
+            continue;
         /* A parked stream notices a vanished client only when it writes. */
         for (sub *s = hub->head; s; s = s->next) {
             if (s->closing)
@@ -119,6 +221,7 @@ sb_hub *sb_hub_new(sb_store *st, unsigned heartbeat_s)
     pthread_cond_init(&hub->timer_cv, NULL);
     hub->store = st;
     hub->heartbeat_s = heartbeat_s ? heartbeat_s : 20;
+    hub->per_agent_limit = 32;
     sb_db *r = sb_store_reader(st);
     hub->last_published = r ? sb_store_events_max_id(r) : 0;
     if (pthread_create(&hub->timer, NULL, timer_main, hub) != 0) {
@@ -128,9 +231,18 @@ sb_hub *sb_hub_new(sb_store *st, unsigned heartbeat_s)
     return hub;
 }
 
+void sb_hub_recheck(sb_hub *hub)
+{
+    pthread_mutex_lock(&hub->mu);
+    hub->recheck_now = true;
+    pthread_cond_signal(&hub->timer_cv);
+    pthread_mutex_unlock(&hub->mu);
+}
+
 void sb_hub_close_all(sb_hub *hub)
 {
     pthread_mutex_lock(&hub->mu);
+    hub->closed = true;
     for (sub *s = hub->head; s; s = s->next) {
         s->closing = true;
         wake(s);
@@ -248,20 +360,40 @@ int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id)
     s->hub = hub;
     s->conn = sb_req_connection(r);
     s->who = r->who;
+    s->session = r->session_auth;
+    memcpy(s->cred, r->cred_hash, sizeof s->cred);
     sb_buf_init(&s->live, LIVE_LIMIT);
     sb_buf_init(&s->replay, 0);
+    pthread_mutex_lock(&hub->mu);
+    unsigned mine = 0;
+    for (sub *o = hub->head; o; o = o->next)
+        mine += o->who.agent_id == r->who.agent_id && !o->closing;
+    if (hub->closed || mine >= hub->per_agent_limit) {
+        bool closed = hub->closed;
+        pthread_mutex_unlock(&hub->mu);
+        free(s);
+        return sb_req_fail(r, closed ? SB_E_UNAVAILABLE : SB_E_RATE_LIMITED,
+                           closed ? "the server is shutting down" : "too many open event streams for this agent");
+    }
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_stream, s, free_stream);
     if (!resp) {
+        pthread_mutex_unlock(&hub->mu);
         free(s);
         return sb_req_fail(r, SB_E_INTERNAL, "cannot create the stream");
     }
     MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    pthread_mutex_lock(&hub->mu);
-    /* Everything up to last_published is in the table; everything after arrives live. */
+    s->serial = ++hub->next_serial;
+    /* Everything up to last_published is in the table; everything after arrives live. A very
+     * old Last-Event-ID replays only the most recent REPLAY_MAX events after a reset notice. */
     s->replay_upto = hub->last_published;
     s->replay_next = last_id < 0 ? hub->last_published : last_id;
     sb_buf_puts(&s->replay, "retry: 2000\n: connected\n\n"); /* sent before anything else */
+    if (s->replay_upto - s->replay_next > REPLAY_MAX) {
+        s->replay_next = s->replay_upto - REPLAY_MAX;
+        sb_buf_printf(&s->replay, "event: stream.reset\ndata: {\"reason\":\"too far behind\",\"resumes_after\":%lld}\n\n",
+                      (long long)s->replay_next);
+    }
     s->next = hub->head;
     if (hub->head)
         hub->head->prev = s;

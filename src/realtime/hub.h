@@ -9,11 +9,14 @@
 
 sb_hub *sb_hub_new(sb_store *st, unsigned heartbeat_s);
 void sb_hub_free(sb_hub *hub);
-/* The store's commit hook. */
-void sb_hub_publish(void *hub, const sb_event *events, size_t n);
+/* Called from the store's commit hook with the writer connection (for reading events that
+ * another process committed, which are published first, in order). */
+void sb_hub_publish(sb_hub *hub, sb_db *w, const sb_event *events, size_t n);
 /* Opens an event stream on r, replaying events after last_id (-1: only new events). */
 int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id);
-/* Ends every stream (shutdown). */
+/* Re-checks every stream's credentials now (after a logout, revocation or deactivation). */
+void sb_hub_recheck(sb_hub *hub);
+/* Ends every stream and refuses new ones (shutdown). */
 void sb_hub_close_all(sb_hub *hub);
 unsigned sb_hub_connections(sb_hub *hub);
 

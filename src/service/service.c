@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/conversation.h"
+#include "service/internal.h"
 #include "util/buf.h"
 #include "util/time.h"
 
@@ -15,8 +16,7 @@ int64_t sb_now(void)
     return sb_time_now_ms();
 }
 
-static sb_err fail(char *errmsg, sb_err code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static sb_err fail(char *errmsg, sb_err code, const char *fmt, ...)
+sb_err sb_svc_fail(char *errmsg, sb_err code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -25,7 +25,7 @@ static sb_err fail(char *errmsg, sb_err code, const char *fmt, ...)
     return code;
 }
 
-static sb_err emit(sb_db *w, const char *type, int64_t conv, int64_t contact, bool internal,
+sb_err sb_svc_emit(sb_db *w, const char *type, int64_t conv, int64_t contact, bool internal,
                    const sb_actor *actor, const char *key, json_t *obj, int64_t now)
 {
     json_t *data = json_object();
@@ -46,7 +46,7 @@ static sb_err emit(sb_db *w, const char *type, int64_t conv, int64_t contact, bo
     return err;
 }
 
-static sb_err emit_conversation(sb_db *w, const char *type, int64_t conv_id, const sb_actor *actor,
+sb_err sb_svc_emit_conversation(sb_db *w, const char *type, int64_t conv_id, const sb_actor *actor,
                                 json_t *changes, int64_t now)
 {
     json_t *conv = sb_store_conv_get(w, conv_id);
@@ -72,21 +72,47 @@ static sb_err emit_conversation(sb_db *w, const char *type, int64_t conv_id, con
     return err;
 }
 
-static sb_err emit_message(sb_db *w, int64_t msg_id, int64_t contact_id, bool internal,
+/* Events fan out to every open stream: long bodies travel as a prefix, and clients fetch the
+ * whole message when they show it. */
+#define EVENT_TEXT_MAX 4096
+
+static void trim_for_event(json_t *msg)
+{
+    static const char *const keys[] = {"body_text", "body_html", "body_full"};
+    bool cut = false;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(msg, keys[i]);
+        if (!json_is_string(v) || json_string_length(v) <= EVENT_TEXT_MAX)
+            continue;
+        const char *t = json_string_value(v);
+        size_t n = EVENT_TEXT_MAX;
+        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+            n--; /* do not split a UTF-8 sequence */
+        if (strcmp(keys[i], "body_html") == 0) {
+            json_object_set_new(msg, keys[i], json_null()); /* a cut HTML fragment is not safe to show */
+        } else {
+            json_object_set_new(msg, keys[i], json_stringn(t, n));
+        }
+        cut = true;
+    }
+    if (cut)
+        json_object_set_new(msg, "truncated", json_true());
+}
+
+sb_err sb_svc_emit_message(sb_db *w, int64_t msg_id, int64_t contact_id, bool internal,
                            const sb_actor *actor, int64_t now)
 {
     json_t *msg = sb_store_message_get(w, msg_id);
     if (!msg)
         return SB_E_INTERNAL;
+    trim_for_event(msg);
     int64_t conv = json_integer_value(json_object_get(msg, "conversation_id"));
-    sb_err err = emit(w, "message.created", conv, contact_id, internal, actor, "message", msg, now);
+    sb_err err = sb_svc_emit(w, "message.created", conv, contact_id, internal, actor, "message", msg, now);
     json_decref(msg);
     return err;
 }
 
-static sb_err system_message(sb_db *w, int64_t conv_id, const sb_actor *actor, int64_t now,
-                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static sb_err system_message(sb_db *w, int64_t conv_id, const sb_actor *actor, int64_t now,
+sb_err sb_svc_system_message(sb_db *w, int64_t conv_id, const sb_actor *actor, int64_t now,
                              const char *fmt, ...)
 {
     char text[512];
@@ -106,7 +132,7 @@ static sb_err system_message(sb_db *w, int64_t conv_id, const sb_actor *actor, i
     int64_t id;
     sb_err err = sb_store_message_insert(w, &m, now, &id);
     if (err == SB_OK)
-        err = emit_message(w, id, 0, true, actor, now);
+        err = sb_svc_emit_message(w, id, 0, true, actor, now);
     return err;
 }
 
@@ -128,12 +154,31 @@ static const char *team_name(sb_db *db, int64_t id, char *buf, size_t n)
 
 /* ---- conversations ---- */
 
+/* Tags are created on first use; each new one is announced like an explicitly created tag. */
+static sb_err set_tags(sb_db *w, int64_t conv_id, json_t *names, const sb_actor *actor, int64_t now)
+{
+    json_t *created = json_array();
+    sb_err err = sb_store_conv_set_tags(w, conv_id, names, now, created);
+    size_t i;
+    json_t *id;
+    json_array_foreach(created, i, id)
+    {
+        if (err != SB_OK)
+            break;
+        json_t *tag = sb_store_tag_get(w, json_integer_value(id));
+        err = sb_svc_emit(w, "tag.created", 0, 0, false, actor, "tag", tag, now);
+        json_decref(tag);
+    }
+    json_decref(created);
+    return err;
+}
+
 static sb_err resolve_contact(sb_db *w, sb_conv_create_op *op, int64_t now, int64_t *contact_id)
 {
     if (op->contact_id > 0) {
         json_t *c = sb_store_contact_get(w, op->contact_id);
         if (!c)
-            return fail(op->errmsg, SB_E_VALIDATION, "contact.id %lld does not exist", (long long)op->contact_id);
+            return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "contact.id %lld does not exist", (long long)op->contact_id);
         json_decref(c);
         *contact_id = op->contact_id;
         return SB_OK;
@@ -149,7 +194,7 @@ static sb_err resolve_contact(sb_db *w, sb_conv_create_op *op, int64_t now, int6
     if (err != SB_OK)
         return err;
     json_t *c = sb_store_contact_get(w, id);
-    err = emit(w, "contact.created", 0, id, false, &op->actor, "contact", c, now);
+    err = sb_svc_emit(w, "contact.created", 0, id, false, &op->actor, "contact", c, now);
     json_decref(c);
     *contact_id = id;
     return err;
@@ -158,9 +203,9 @@ static sb_err resolve_contact(sb_db *w, sb_conv_create_op *op, int64_t now, int6
 static sb_err check_refs(sb_db *w, char *errmsg, int64_t assignee_id, int64_t team_id)
 {
     if (assignee_id > 0 && !sb_store_agent_is_active(w, assignee_id))
-        return fail(errmsg, SB_E_VALIDATION, "assignee_id %lld is not an active agent", (long long)assignee_id);
+        return sb_svc_fail(errmsg, SB_E_VALIDATION, "assignee_id %lld is not an active agent", (long long)assignee_id);
     if (team_id > 0 && !sb_store_team_exists(w, team_id))
-        return fail(errmsg, SB_E_VALIDATION, "team_id %lld does not exist", (long long)team_id);
+        return sb_svc_fail(errmsg, SB_E_VALIDATION, "team_id %lld does not exist", (long long)team_id);
     return SB_OK;
 }
 
@@ -169,7 +214,7 @@ sb_err sb_svc_conv_create(sb_db *w, void *arg)
     sb_conv_create_op *op = arg;
     int64_t now = sb_now();
     if (!sb_priority_reason_ok(op->priority, op->priority_reason))
-        return fail(op->errmsg, SB_E_VALIDATION, "urgent priority needs a priority_reason");
+        return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "urgent priority needs a priority_reason");
     sb_err err = check_refs(w, op->errmsg, op->assignee_id, op->team_id);
     if (err != SB_OK)
         return err;
@@ -186,11 +231,12 @@ sb_err sb_svc_conv_create(sb_db *w, void *arg)
         .contact_id = contact_id,
         .channel = (char *)(op->channel ? op->channel : "api"),
         .follow_up_of = op->follow_up_of,
+        .mailbox_id = op->mailbox_id,
     };
     if ((err = sb_store_conv_insert(w, &c, now)) != SB_OK)
         return err;
     op->id = c.id;
-    if (op->tags && (err = sb_store_conv_set_tags(w, c.id, op->tags, now)) != SB_OK)
+    if (op->tags && (err = set_tags(w, c.id, op->tags, &op->actor, now)) != SB_OK)
         return err;
     if (op->body && *op->body) {
         sb_message_in m = {
@@ -204,14 +250,14 @@ sb_err sb_svc_conv_create(sb_db *w, void *arg)
         if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)
             return err;
     }
-    if ((err = emit_conversation(w, "conversation.created", c.id, &op->actor, NULL, now)) != SB_OK)
+    if ((err = sb_svc_emit_conversation(w, "conversation.created", c.id, &op->actor, NULL, now)) != SB_OK)
         return err;
     if (op->message_id)
-        err = emit_message(w, op->message_id, contact_id, false, &op->actor, now);
+        err = sb_svc_emit_message(w, op->message_id, contact_id, false, &op->actor, now);
     return err;
 }
 
-static void set_status(sb_conv *c, int status, int64_t now)
+void sb_svc_set_status(sb_conv *c, int status, int64_t now)
 {
     if (status == SB_STATUS_SOLVED)
         c->solved_at = now;
@@ -229,24 +275,24 @@ sb_err sb_svc_conv_update(sb_db *w, void *arg)
     sb_conv c;
     sb_err err = sb_store_conv_load(w, op->id, &c);
     if (err != SB_OK)
-        return fail(op->errmsg, err, "conversation %lld not found", (long long)op->id);
+        return sb_svc_fail(op->errmsg, err, "conversation %lld not found", (long long)op->id);
     json_t *changes = json_array();
     char name[256];
     int old_status = c.status, old_priority = c.priority;
     if (op->set_status && op->status != c.status) {
         if (!sb_status_transition_allowed(c.status, op->status)) {
-            err = fail(op->errmsg, SB_E_TRANSITION, "cannot change status from %s to %s",
+            err = sb_svc_fail(op->errmsg, SB_E_TRANSITION, "cannot change status from %s to %s",
                        sb_status_name(c.status), sb_status_name(op->status));
             goto out;
         }
-        set_status(&c, op->status, now);
+        sb_svc_set_status(&c, op->status, now);
         json_array_append_new(changes, json_string("status"));
     }
     int priority = op->set_priority ? op->priority : c.priority;
     const char *reason = op->set_reason ? op->priority_reason : c.priority_reason;
     if (op->set_priority || op->set_reason) {
         if (!sb_priority_reason_ok(priority, reason)) {
-            err = fail(op->errmsg, SB_E_VALIDATION, "urgent priority needs a priority_reason");
+            err = sb_svc_fail(op->errmsg, SB_E_VALIDATION, "urgent priority needs a priority_reason");
             goto out;
         }
         char *new_reason = priority == SB_PRIORITY_URGENT && reason ? strdup(reason) : NULL;
@@ -279,41 +325,41 @@ sb_err sb_svc_conv_update(sb_db *w, void *arg)
     if ((err = sb_store_conv_save(w, &c, now)) != SB_OK)
         goto out;
     if (op->set_tags) {
-        if ((err = sb_store_conv_set_tags(w, c.id, op->tags, now)) != SB_OK)
+        if ((err = set_tags(w, c.id, op->tags, &op->actor, now)) != SB_OK)
             goto out;
         json_array_append_new(changes, json_string("tags"));
     }
     /* The timeline shows who changed what. */
     if (c.status != old_status &&
-        (err = system_message(w, c.id, &op->actor, now, "Status changed from %s to %s",
+        (err = sb_svc_system_message(w, c.id, &op->actor, now, "Status changed from %s to %s",
                               sb_status_name(old_status), sb_status_name(c.status))) != SB_OK)
         goto out;
     if (c.assignee_id != old_assignee) {
         if (c.assignee_id)
-            err = system_message(w, c.id, &op->actor, now, "Assigned to %s", agent_name(w, c.assignee_id, name, sizeof name));
+            err = sb_svc_system_message(w, c.id, &op->actor, now, "Assigned to %s", agent_name(w, c.assignee_id, name, sizeof name));
         else
-            err = system_message(w, c.id, &op->actor, now, "Unassigned");
+            err = sb_svc_system_message(w, c.id, &op->actor, now, "Unassigned");
         if (err != SB_OK)
             goto out;
     }
     if (c.team_id != old_team) {
         if (c.team_id)
-            err = system_message(w, c.id, &op->actor, now, "Moved to team %s", team_name(w, c.team_id, name, sizeof name));
+            err = sb_svc_system_message(w, c.id, &op->actor, now, "Moved to team %s", team_name(w, c.team_id, name, sizeof name));
         else
-            err = system_message(w, c.id, &op->actor, now, "Removed from its team");
+            err = sb_svc_system_message(w, c.id, &op->actor, now, "Removed from its team");
         if (err != SB_OK)
             goto out;
     }
     if (c.priority != old_priority) {
         if (c.priority == SB_PRIORITY_URGENT)
-            err = system_message(w, c.id, &op->actor, now, "Priority set to urgent: %s", c.priority_reason);
+            err = sb_svc_system_message(w, c.id, &op->actor, now, "Priority set to urgent: %s", c.priority_reason);
         else
-            err = system_message(w, c.id, &op->actor, now, "Priority changed from %s to %s",
+            err = sb_svc_system_message(w, c.id, &op->actor, now, "Priority changed from %s to %s",
                                  sb_priority_name(old_priority), sb_priority_name(c.priority));
         if (err != SB_OK)
             goto out;
     }
-    err = emit_conversation(w, "conversation.updated", c.id, &op->actor, changes, now);
+    err = sb_svc_emit_conversation(w, "conversation.updated", c.id, &op->actor, changes, now);
 out:
     json_decref(changes);
     sb_conv_release(&c);
@@ -327,7 +373,7 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
     sb_conv c;
     sb_err err = sb_store_conv_load(w, op->conversation_id, &c);
     if (err != SB_OK)
-        return fail(op->errmsg, err, "conversation %lld not found", (long long)op->conversation_id);
+        return sb_svc_fail(op->errmsg, err, "conversation %lld not found", (long long)op->conversation_id);
     op->out_conversation_id = c.id;
     sb_message_in m = {.conversation_id = c.id, .body_text = op->body};
     if (op->inbound) {
@@ -343,6 +389,7 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
                 .contact_id = c.contact_id,
                 .team_id = c.team_id,
                 .follow_up_of = c.id,
+                .mailbox_id = c.mailbox_id,
             };
             err = sb_svc_conv_create(w, &cop);
             if (err != SB_OK)
@@ -357,28 +404,28 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
         m.author_id = c.contact_id;
         if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)
             goto out;
-        if ((err = emit_message(w, op->message_id, c.contact_id, false, &customer, now)) != SB_OK)
+        if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, false, &customer, now)) != SB_OK)
             goto out;
         if (effect == SB_INBOUND_REOPEN) {
             int old = c.status;
-            set_status(&c, SB_STATUS_OPEN, now);
+            sb_svc_set_status(&c, SB_STATUS_OPEN, now);
             if ((err = sb_store_conv_save(w, &c, now)) != SB_OK ||
-                (err = system_message(w, c.id, &customer, now, "Reopened by a customer message (was %s)",
+                (err = sb_svc_system_message(w, c.id, &customer, now, "Reopened by a customer message (was %s)",
                                       sb_status_name(old))) != SB_OK)
                 goto out;
             json_t *changes = json_pack("[s]", "status");
-            err = emit_conversation(w, "conversation.updated", c.id, &customer, changes, now);
+            err = sb_svc_emit_conversation(w, "conversation.updated", c.id, &customer, changes, now);
             json_decref(changes);
         }
         goto out;
     }
     if (!op->internal && c.status == SB_STATUS_CLOSED) {
-        err = fail(op->errmsg, SB_E_TRANSITION, "conversation %lld is closed; replies are not possible",
+        err = sb_svc_fail(op->errmsg, SB_E_TRANSITION, "conversation %lld is closed; replies are not possible",
                    (long long)c.id);
         goto out;
     }
     if (op->set_status >= 0 && !sb_status_transition_allowed(c.status, op->set_status)) {
-        err = fail(op->errmsg, SB_E_TRANSITION, "cannot change status from %s to %s",
+        err = sb_svc_fail(op->errmsg, SB_E_TRANSITION, "cannot change status from %s to %s",
                    sb_status_name(c.status), sb_status_name(op->set_status));
         goto out;
     }
@@ -387,21 +434,30 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
     m.kind = op->internal ? "note" : "message";
     m.author_type = op->actor.type;
     m.author_id = op->actor.id;
+    bool by_email = !op->internal && c.channel && strcmp(c.channel, "email") == 0;
+    if (by_email)
+        m.delivery_status = "pending";
     if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)
         goto out;
-    if ((err = emit_message(w, op->message_id, c.contact_id, op->internal, &op->actor, now)) != SB_OK)
+    for (size_t i = 0; i < op->natts; i++)
+        if ((err = sb_store_attachment_insert(w, op->message_id, op->atts[i].filename, op->atts[i].content_type,
+                                              op->atts[i].size, op->atts[i].sha256, false, NULL, now)) != SB_OK)
+            goto out;
+    if (by_email && (err = sb_svc_email_queue_reply(w, &c, op->message_id, now)) != SB_OK)
+        goto out;
+    if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, op->internal, &op->actor, now)) != SB_OK)
         goto out;
     if (op->set_status >= 0 && op->set_status != c.status) {
         int old = c.status;
-        set_status(&c, op->set_status, now);
+        sb_svc_set_status(&c, op->set_status, now);
         json_t *changes = json_pack("[s]", "status");
         if ((err = sb_store_conv_save(w, &c, now)) == SB_OK &&
-            (err = system_message(w, c.id, &op->actor, now, "Status changed from %s to %s",
+            (err = sb_svc_system_message(w, c.id, &op->actor, now, "Status changed from %s to %s",
                                   sb_status_name(old), sb_status_name(c.status))) == SB_OK)
-            err = emit_conversation(w, "conversation.updated", c.id, &op->actor, changes, now);
+            err = sb_svc_emit_conversation(w, "conversation.updated", c.id, &op->actor, changes, now);
         json_decref(changes);
     } else {
-        err = emit_conversation(w, "conversation.updated", c.id, &op->actor, NULL, now);
+        err = sb_svc_emit_conversation(w, "conversation.updated", c.id, &op->actor, NULL, now);
     }
 out:
     sb_conv_release(&c);
@@ -442,7 +498,7 @@ static sb_err set_members(sb_db *w, sb_entity_op *op, int64_t team_id)
         if (!sb_store_agent_is_active(w, v[i])) {
             long long bad = (long long)v[i];
             free(v);
-            return fail(op->errmsg, SB_E_VALIDATION, "member_ids: %lld is not an active agent", bad);
+            return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "member_ids: %lld is not an active agent", bad);
         }
     }
     sb_err err = sb_store_team_set_members(w, team_id, v, n);
@@ -464,12 +520,12 @@ static sb_err set_identities(sb_db *w, sb_entity_op *op, int64_t contact_id)
     {
         const char *kind = str_field(x, "kind"), *value = str_field(x, "value");
         if ((err = sb_store_identity_add(w, contact_id, kind, value)) != SB_OK)
-            return fail(op->errmsg, err, "identity %s:%s belongs to another contact", kind, value);
+            return sb_svc_fail(op->errmsg, err, "identity %s:%s belongs to another contact", kind, value);
     }
     if (email && *email && (err = sb_store_identity_add(w, contact_id, "email", email)) != SB_OK)
-        return fail(op->errmsg, err, "email %s belongs to another contact", email);
+        return sb_svc_fail(op->errmsg, err, "email %s belongs to another contact", email);
     if (phone && *phone && (err = sb_store_identity_add(w, contact_id, "phone", phone)) != SB_OK)
-        return fail(op->errmsg, err, "phone %s belongs to another contact", phone);
+        return sb_svc_fail(op->errmsg, err, "phone %s belongs to another contact", phone);
     return SB_OK;
 }
 
@@ -496,13 +552,13 @@ static sb_err entity_create(sb_db *w, sb_entity_op *op, int64_t now)
     case SB_ENT_AGENT:
         err = sb_store_agent_insert(w, str_field(f, "email"), name, str_field(f, "role"), op->password_hash, now, &op->id);
         if (err == SB_E_CONFLICT)
-            return fail(op->errmsg, err, "an agent with email %s exists", str_field(f, "email"));
+            return sb_svc_fail(op->errmsg, err, "an agent with email %s exists", str_field(f, "email"));
         return err;
     case SB_ENT_TEAM: {
         const char *tier = str_field(f, "tier");
         err = sb_store_team_insert(w, name, tier ? tier : "L1", str_field(f, "description"), now, &op->id);
         if (err == SB_E_CONFLICT)
-            return fail(op->errmsg, err, "a team named %s exists", name);
+            return sb_svc_fail(op->errmsg, err, "a team named %s exists", name);
         return err == SB_OK ? set_members(w, op, op->id) : err;
     }
     case SB_ENT_ORG: {
@@ -511,20 +567,20 @@ static sb_err entity_create(sb_db *w, sb_entity_op *op, int64_t now)
             return err;
         err = sb_store_org_insert(w, name, str_field(f, "domain"), mgr, str_field(f, "notes"), now, &op->id);
         if (err == SB_E_CONFLICT)
-            return fail(op->errmsg, err, "an organization named %s exists", name);
+            return sb_svc_fail(op->errmsg, err, "an organization named %s exists", name);
         return err;
     }
     case SB_ENT_CONTACT: {
         int64_t org = ref_field(f, "organization_id");
         if (org > 0 && !sb_store_org_exists(w, org))
-            return fail(op->errmsg, SB_E_VALIDATION, "organization_id %lld does not exist", (long long)org);
+            return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "organization_id %lld does not exist", (long long)org);
         err = sb_store_contact_insert(w, name, str_field(f, "email"), str_field(f, "phone"), org, now, &op->id);
         return err == SB_OK ? set_identities(w, op, op->id) : err;
     }
     case SB_ENT_TAG:
         err = sb_store_tag_insert(w, name, str_field(f, "color"), now, &op->id);
         if (err == SB_E_CONFLICT)
-            return fail(op->errmsg, err, "a tag named %s exists", name);
+            return sb_svc_fail(op->errmsg, err, "a tag named %s exists", name);
         return err;
     }
     return err;
@@ -540,6 +596,9 @@ static sb_err entity_update(sb_db *w, sb_entity_op *op, int64_t now)
         json_t *active = json_object_get(f, "active");
         err = sb_store_agent_update(w, op->id, name, str_field(f, "role"), str_field(f, "status"),
                                     active ? json_is_true(active) : -1, op->password_hash, now);
+        /* A new password ends every other session of the agent. */
+        if (err == SB_OK && op->password_hash)
+            err = sb_store_sessions_delete_agent(w, op->id, op->keep_session ? op->session_hash : NULL);
         break;
     }
     case SB_ENT_TEAM:
@@ -559,7 +618,7 @@ static sb_err entity_update(sb_db *w, sb_entity_op *op, int64_t now)
     case SB_ENT_CONTACT: {
         int64_t org = ref_field(f, "organization_id");
         if (org > 0 && !sb_store_org_exists(w, org))
-            return fail(op->errmsg, SB_E_VALIDATION, "organization_id %lld does not exist", (long long)org);
+            return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "organization_id %lld does not exist", (long long)org);
         json_t *em = json_object_get(f, "email"), *ph = json_object_get(f, "phone");
         err = sb_store_contact_update(w, op->id, name, json_is_null(em) ? "" : str_field(f, "email"),
                                       json_is_null(ph) ? "" : str_field(f, "phone"), org, now);
@@ -574,7 +633,7 @@ static sb_err entity_update(sb_db *w, sb_entity_op *op, int64_t now)
     }
     }
     if (err == SB_E_CONFLICT && !op->errmsg[0])
-        return fail(op->errmsg, err, "the name is taken");
+        return sb_svc_fail(op->errmsg, err, "the name is taken");
     return err;
 }
 
@@ -583,20 +642,38 @@ static sb_err entity_delete(sb_db *w, sb_entity_op *op, int64_t now)
     switch (op->entity) {
     case SB_ENT_AGENT:
         return sb_store_agent_update(w, op->id, NULL, NULL, "offline", 0, NULL, now);
-    case SB_ENT_TEAM:
-        return sb_store_team_delete(w, op->id);
+    case SB_ENT_TEAM: {
+        json_t *ids = sb_store_conv_ids_with_team(w, op->id);
+        sb_err err = sb_store_team_delete(w, op->id);
+        size_t i;
+        json_t *v;
+        json_array_foreach(ids, i, v)
+        {
+            if (err != SB_OK)
+                break;
+            json_t *changes = json_pack("[s]", "team_id");
+            err = sb_svc_emit_conversation(w, "conversation.updated", json_integer_value(v), &op->actor, changes, now);
+            json_decref(changes);
+        }
+        json_decref(ids);
+        return err;
+    }
     case SB_ENT_ORG:
         return sb_store_org_delete(w, op->id);
     case SB_ENT_CONTACT: {
         sb_err err = sb_store_contact_delete(w, op->id);
         if (err == SB_E_CONFLICT)
-            return fail(op->errmsg, err, "contact %lld still has conversations", (long long)op->id);
+            return sb_svc_fail(op->errmsg, err, "contact %lld still has conversations", (long long)op->id);
         return err;
     }
     case SB_ENT_TAG: {
         int64_t *ids = NULL;
         size_t n = 0;
         sb_err err = sb_store_tag_delete(w, op->id, now, &ids, &n);
+        json_t *changes = json_pack("[s]", "tags");
+        for (size_t i = 0; err == SB_OK && i < n; i++)
+            err = sb_svc_emit_conversation(w, "conversation.updated", ids[i], &op->actor, changes, now);
+        json_decref(changes);
         free(ids);
         return err;
     }
@@ -610,7 +687,7 @@ sb_err sb_svc_entity_write(sb_db *w, void *arg)
     int64_t now = sb_now();
     json_t *before = op->kind == SB_OP_CREATE ? NULL : entity_get(w, op->entity, op->id);
     if (op->kind != SB_OP_CREATE && !before)
-        return fail(op->errmsg, SB_E_NOT_FOUND, "%s %lld not found", entity_names[op->entity], (long long)op->id);
+        return sb_svc_fail(op->errmsg, SB_E_NOT_FOUND, "%s %lld not found", entity_names[op->entity], (long long)op->id);
     sb_err err = op->kind == SB_OP_CREATE   ? entity_create(w, op, now)
                  : op->kind == SB_OP_UPDATE ? entity_update(w, op, now)
                                             : entity_delete(w, op, now);
@@ -623,7 +700,7 @@ sb_err sb_svc_entity_write(sb_db *w, void *arg)
         snprintf(type, sizeof type, "%s.%s", entity_names[op->entity], verb);
         json_t *after = op->kind == SB_OP_DELETE && op->entity != SB_ENT_AGENT ? json_incref(before)
                                                                                : entity_get(w, op->entity, op->id);
-        err = emit(w, type, 0, op->entity == SB_ENT_CONTACT ? op->id : 0, false, &op->actor,
+        err = sb_svc_emit(w, type, 0, op->entity == SB_ENT_CONTACT ? op->id : 0, false, &op->actor,
                    entity_names[op->entity], after, now);
         json_decref(after);
     }
@@ -653,6 +730,7 @@ char *sb_svc_search_query(const char *text)
     sb_buf_init(&b, 4096);
     const unsigned char *p = (const unsigned char *)text;
     int words = 0;
+    size_t last_len = 0;
     while (*p) {
         /* A word is a run of letters/digits (any non-ASCII byte counts as a letter). */
         while (*p && *p < 0x80 && !isalnum(*p))
@@ -662,6 +740,9 @@ char *sb_svc_search_query(const char *text)
             p++;
         if (p == start)
             continue;
+        last_len = 0;
+        for (const unsigned char *q = start; q < p; q++)
+            last_len += (*q & 0xC0) != 0x80; /* characters, not bytes */
         if (words++)
             sb_buf_puts(&b, " ");
         sb_buf_puts(&b, "\"");
@@ -672,6 +753,8 @@ char *sb_svc_search_query(const char *text)
         sb_buf_release(&b);
         return NULL;
     }
-    sb_buf_puts(&b, "*");
+    /* A prefix of one or two letters matches half the index: only longer ones are prefixes. */
+    if (last_len >= 3)
+        sb_buf_puts(&b, "*");
     return sb_buf_detach(&b, NULL);
 }

@@ -34,6 +34,7 @@ typedef struct {
     int64_t team_id, assignee_id;
     json_t *tags; /* array of strings, or NULL */
     int64_t follow_up_of;
+    int64_t mailbox_id;
     /* out */
     int64_t id, message_id;
     char errmsg[SB_ERRMSG];
@@ -54,6 +55,12 @@ typedef struct {
 } sb_conv_update_op;
 sb_err sb_svc_conv_update(sb_db *w, void *op);
 
+typedef struct {
+    const char *filename, *content_type, *content_id, *sha256;
+    int64_t size;
+    bool is_inline;
+} sb_email_attachment;
+
 /* A message on a conversation: an agent reply or note, or an inbound customer message. */
 typedef struct {
     sb_actor actor;
@@ -61,6 +68,8 @@ typedef struct {
     bool inbound, internal;
     const char *body;
     int set_status; /* -1 none, else sb_status to set after a reply */
+    const sb_email_attachment *atts; /* uploaded files to attach (validated by the caller) */
+    size_t natts;
     /* out: the conversation may differ when inbound on a closed one */
     int64_t message_id, out_conversation_id;
     char errmsg[SB_ERRMSG];
@@ -78,6 +87,8 @@ typedef struct {
     int64_t id;     /* update/delete; out for create */
     json_t *fields; /* borrowed */
     char *password_hash; /* agents: already hashed outside the writer */
+    bool keep_session;   /* on a password change, the session to keep (the one making it) */
+    unsigned char session_hash[32];
     char errmsg[SB_ERRMSG];
 } sb_entity_op;
 sb_err sb_svc_entity_write(sb_db *w, void *op);
@@ -99,6 +110,64 @@ typedef struct {
     bool remove;
 } sb_session_op;
 sb_err sb_svc_session_write(sb_db *w, void *op);
+
+/* ---- email ---- */
+#include "core/email_rules.h"
+
+typedef struct {
+    const char *addr, *name;
+} sb_email_address;
+
+/* An inbound email, parsed, sanitised and with its raw bytes and attachments already in the
+ * blob store: threading, contact, conversation, message, events, acknowledgement. */
+typedef struct {
+    sb_actor actor;
+    const char *mailbox_hint; /* the mailbox address the MTA delivered to, or NULL */
+    const char *raw;          /* the raw message, stored in the same transaction */
+    size_t raw_len;
+    const char *warning;      /* parse problems shown to agents, or NULL */
+    const char *rfc_message_id, *in_reply_to;
+    const char *const *references;
+    size_t nreferences;
+    const char *subject;
+    sb_email_address from, reply_to;
+    const sb_email_address *to, *cc;
+    size_t nto, ncc;
+    const char *text_new, *text_full, *html;
+    unsigned remote_images;
+    sb_email_signals signals;
+    const char *bounced_message_id, *bounced_recipient, *bounce_status;
+    const sb_email_attachment *atts;
+    size_t natts;
+    /* out */
+    int64_t conversation_id, message_id;
+    bool duplicate, created, acknowledged;
+    char errmsg[SB_ERRMSG];
+} sb_email_ingest_op;
+sb_err sb_svc_email_ingest(sb_db *w, void *op);
+
+/* The outcome of a delivery job. */
+typedef struct {
+    int64_t message_id;
+    const char *status; /* sent, failed */
+    const char *error;
+} sb_delivery_op;
+sb_err sb_svc_delivery_result(sb_db *w, void *op);
+
+/* Mailbox create (kind 0), update (1) or delete (2); an IMAP mailbox gets its poll job. */
+typedef struct {
+    json_t *fields;
+    int64_t id;
+    int kind;
+    char errmsg[SB_ERRMSG];
+} sb_mailbox_op;
+sb_err sb_svc_mailbox_write(sb_db *w, void *op);
+
+/* Creates the installation's secret keys on first start (run once through the writer). */
+sb_err sb_svc_init_keys(sb_db *w, void *arg);
+
+/* The signature of a conversation's reply address (support+c<id>-<sig>@...). */
+void sb_svc_reply_sig(sb_db *db, int64_t conversation_id, char sig[SB_REPLY_SIG_LEN + 1]);
 
 /* Turns free text into a safe full-text query: every word quoted, words ANDed, the last
  * one a prefix. Returns NULL when the text has no word. Caller frees. */

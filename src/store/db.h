@@ -27,6 +27,7 @@ typedef struct {
     /* Hot list reads render each item as JSON inside the engine (see store_conversations.c
      * for the parameters and the columns after the JSON text). */
     const char *conv_list_json_sql;
+    const char *conv_list_status_json_sql; /* the same for exactly one status: an index range */
     const char *message_list_json_sql;
     const sb_migration *(*migrations)(int *count);
 } sb_db_dialect;
@@ -45,11 +46,13 @@ typedef struct sb_db_driver {
     void (*bind_int64)(sb_stmt *st, int idx, int64_t v);
     void (*bind_text)(sb_stmt *st, int idx, const char *s);
     void (*bind_null)(sb_stmt *st, int idx);
+    void (*bind_blob)(sb_stmt *st, int idx, const void *data, size_t len);
     int (*step)(sb_stmt *st);
     /* Clears bindings and ends the statement's read; always call when done. */
     void (*reset)(sb_stmt *st);
     int64_t (*column_int64)(sb_stmt *st, int col);
     const char *(*column_text)(sb_stmt *st, int col);
+    const void *(*column_blob)(sb_stmt *st, int col, size_t *len);
     int (*column_is_null)(sb_stmt *st, int col);
     /* The current row as a JSON object, see sb_db_row_json below. */
     json_t *(*row_json)(sb_stmt *st);
@@ -57,6 +60,8 @@ typedef struct sb_db_driver {
     int (*changes)(sb_db *db);
     const char *(*errmsg)(sb_db *db);
     void (*set_user)(sb_db *db, void *user);
+    /* Whether a transaction is open (an engine may roll one back on its own after I/O errors). */
+    int (*in_transaction)(sb_db *db);
     void *(*get_user)(sb_db *db);
 } sb_db_driver;
 

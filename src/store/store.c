@@ -27,6 +27,7 @@ typedef struct {
 } event_vec;
 
 struct sb_store {
+    char dir[4096];
     char path[4096];
     sb_db *writer;
     pthread_t thread;
@@ -154,6 +155,15 @@ static void run_batch(sb_store *st, job *list)
             events_truncate(&st->batch_events, mark);
         }
         step_simple(st->writer, "RELEASE job");
+        if (!sb_db_active->in_transaction(st->writer)) {
+            /* The engine rolled the whole batch back (disk full, I/O error): nothing of it is
+             * durable, so no job may be answered as done, and none may run outside a batch. */
+            sb_error("msg=\"batch transaction lost\" err=\"%s\"", sb_db_errmsg(st->writer));
+            for (size_t k = 0; k < n; k++)
+                rcs[k] = SB_E_UNAVAILABLE;
+            ok = false;
+            break;
+        }
     }
     if (ok && step_simple(st->writer, "COMMIT") < 0) {
         sb_error("msg=\"commit failed\" err=\"%s\"", sb_db_errmsg(st->writer));
@@ -166,8 +176,10 @@ static void run_batch(sb_store *st, job *list)
     if (!ok) {
         events_truncate(&st->batch_events, 0);
         st->stats.failed_commits++;
-    } else if (st->batch_events.n && st->hook) {
-        st->hook(st->hook_ctx, st->batch_events.v, st->batch_events.n);
+    } else if (st->hook) {
+        /* Called for every batch, even without events, so the hub can notice events that
+         * another process (the CLI) committed. */
+        st->hook(st->hook_ctx, st->writer, st->batch_events.v, st->batch_events.n);
     }
     events_truncate(&st->batch_events, 0);
 
@@ -224,6 +236,7 @@ int sb_store_open(const char *data_dir, sb_store **out, char *err, size_t errlen
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    snprintf(st->dir, sizeof st->dir, "%s", data_dir);
     snprintf(st->path, sizeof st->path, "%s/switchboard.db", data_dir);
     if (sb_db_active->open(st->path, 0, &st->writer, err, errlen) < 0) {
         free(st);
@@ -268,6 +281,16 @@ void sb_store_close(sb_store *st)
     pthread_cond_destroy(&st->cv);
     pthread_mutex_destroy(&st->readers_mu);
     free(st);
+}
+
+const char *sb_store_data_dir(sb_store *st)
+{
+    return st->dir;
+}
+
+sb_store *sb_store_of(sb_db *db)
+{
+    return sb_db_active->get_user(db);
 }
 
 void sb_store_set_commit_hook(sb_store *st, sb_store_commit_hook hook, void *ctx)

@@ -31,7 +31,9 @@ typedef struct {
     size_t json_len;
 } sb_event;
 
-typedef void (*sb_store_commit_hook)(void *ctx, const sb_event *events, size_t n);
+/* Runs on the writer thread after every committed batch (events may be empty); w may be used
+ * for reads only. */
+typedef void (*sb_store_commit_hook)(void *ctx, sb_db *w, const sb_event *events, size_t n);
 
 typedef sb_err (*sb_write_fn)(sb_db *w, void *arg);
 typedef void (*sb_write_done_fn)(void *arg, sb_err rc);
@@ -46,6 +48,9 @@ typedef struct {
 int sb_store_open(const char *data_dir, sb_store **out, char *err, size_t errlen);
 /* Drains queued writes, stops the writer, closes every connection. */
 void sb_store_close(sb_store *st);
+const char *sb_store_data_dir(sb_store *st);
+/* The store a writer connection belongs to (NULL for readers). */
+sb_store *sb_store_of(sb_db *db);
 void sb_store_set_commit_hook(sb_store *st, sb_store_commit_hook hook, void *ctx);
 void sb_store_get_stats(sb_store *st, sb_store_stats *out);
 
@@ -94,6 +99,13 @@ json_t *sb_store_agent_list(sb_db *db);
 /* For login: the agent's id, role, active flag and password hash (malloc'd or NULL). */
 sb_err sb_store_agent_credentials(sb_db *db, const char *email, int64_t *id, sb_role *role,
                                   bool *active, char **password_hash);
+sb_err sb_store_agent_credentials_by_id(sb_db *db, int64_t agent_id, int64_t *id, sb_role *role, bool *active,
+                                        char **password_hash);
+/* Ends every session of the agent except `keep` (NULL: all). */
+sb_err sb_store_sessions_delete_agent(sb_db *w, int64_t agent_id, const unsigned char keep[32]);
+/* Revokes token id (of agent_id, or of anyone when agent_id is 0). */
+sb_err sb_store_token_revoke(sb_db *w, int64_t id, int64_t agent_id, int64_t now);
+json_t *sb_store_token_list(sb_db *db, int64_t agent_id);
 sb_err sb_store_agent_update(sb_db *w, int64_t id, const char *name, const char *role,
                              const char *status, int active, const char *password_hash, int64_t now);
 bool sb_store_agent_is_active(sb_db *db, int64_t id);
@@ -116,6 +128,7 @@ sb_err sb_store_team_delete(sb_db *w, int64_t id);
 json_t *sb_store_team_get(sb_db *db, int64_t id);
 json_t *sb_store_team_list(sb_db *db);
 bool sb_store_team_exists(sb_db *db, int64_t id);
+json_t *sb_store_conv_ids_with_team(sb_db *db, int64_t team_id); /* array of ids */
 
 sb_err sb_store_org_insert(sb_db *w, const char *name, const char *domain, int64_t manager_id,
                            const char *notes, int64_t now, int64_t *id_out);
@@ -141,7 +154,7 @@ json_t *sb_store_contact_list(sb_db *db, const char *q, int64_t org_id, int64_t 
 
 /* ---- conversations and messages ---- */
 typedef struct {
-    int64_t id, assignee_id, team_id, contact_id, follow_up_of;
+    int64_t id, assignee_id, team_id, contact_id, follow_up_of, mailbox_id;
     int status, priority;
     char *subject, *priority_reason, *channel;
     int64_t created_at, solved_at, closed_at;
@@ -152,7 +165,8 @@ sb_err sb_store_conv_insert(sb_db *w, sb_conv *c, int64_t now);
 sb_err sb_store_conv_load(sb_db *db, int64_t id, sb_conv *out);
 /* Writes back every mutable field of c. */
 sb_err sb_store_conv_save(sb_db *w, const sb_conv *c, int64_t now);
-sb_err sb_store_conv_set_tags(sb_db *w, int64_t id, json_t *names, int64_t now);
+/* Replaces the tags; ids of tags it had to create are appended to `created` (may be NULL). */
+sb_err sb_store_conv_set_tags(sb_db *w, int64_t id, json_t *names, int64_t now, json_t *created);
 json_t *sb_store_conv_get(sb_db *db, int64_t id); /* with contact embedded */
 
 typedef struct {
@@ -178,22 +192,93 @@ typedef struct {
     const char *kind;        /* message, note, system */
     const char *author_type; /* agent, contact, system */
     int64_t author_id;
-    const char *body_text;
-    const char *body_html;
+    const char *body_text;   /* what the timeline shows (for email: without quoted history) */
+    const char *body_html;   /* sanitised HTML or NULL */
+    const char *body_full;   /* the whole text when body_text is a part of it, else NULL */
+    const char *email_json;  /* email metadata (JSON text) or NULL */
+    const char *raw;         /* the raw email, stored with the message, or NULL */
+    size_t raw_len;
+    const char *delivery_status; /* outbound deliveries: pending, sent, failed, bounced */
 } sb_message_in;
 sb_err sb_store_message_insert(sb_db *w, const sb_message_in *m, int64_t now, int64_t *id_out);
 json_t *sb_store_message_get(sb_db *db, int64_t id);
 int sb_store_message_list_json(sb_db *db, int64_t conversation_id, int64_t after_id, int max, sb_buf *out,
                                int64_t *last_id);
 
+sb_err sb_store_message_set_email(sb_db *w, int64_t message_id, const char *email_json);
+sb_err sb_store_message_set_delivery(sb_db *w, int64_t message_id, const char *status, const char *error);
+/* For deliveries: the message's conversation, kind, direction, author and text (NULL if missing). */
+json_t *sb_store_message_row(sb_db *db, int64_t message_id);
+
+/* ---- email ---- */
+sb_err sb_store_attachment_insert(sb_db *w, int64_t message_id, const char *filename, const char *content_type,
+                                  int64_t size, const char *sha256, bool is_inline, const char *content_id,
+                                  int64_t now);
+/* Attachment metadata by id, or by content digest (for blob downloads). */
+json_t *sb_store_attachment_get(sb_db *db, int64_t id);
+json_t *sb_store_attachment_by_sha(sb_db *db, const char *sha256);
+json_t *sb_store_attachments_of(sb_db *db, int64_t message_id);
+sb_err sb_store_email_id_add(sb_db *w, const char *rfc_id, int64_t mailbox_id, int64_t conversation_id,
+                             int64_t message_id, bool outbound);
+/* The conversation a Message-ID belongs to (0 if unknown); outbound: -1 any, 0 inbound, 1 ours. */
+int64_t sb_store_email_id_conversation(sb_db *db, const char *rfc_id, int outbound, int64_t *message_id);
+/* Message-IDs of a conversation, oldest first, as a JSON array of {id, outbound}. */
+json_t *sb_store_email_ids_of(sb_db *db, int64_t conversation_id);
+/* The Message-ID we gave an outbound message, or NULL (caller frees). */
+char *sb_store_email_id_of_message(sb_db *db, int64_t message_id);
+sb_err sb_store_conv_cc_add(sb_db *w, int64_t conversation_id, const char *address, const char *name);
+json_t *sb_store_conv_cc_list(sb_db *db, int64_t conversation_id);
+bool sb_store_conv_cc_has(sb_db *db, int64_t conversation_id, const char *address);
+
+sb_err sb_store_mailbox_insert(sb_db *w, json_t *fields, int64_t now, int64_t *id_out);
+sb_err sb_store_mailbox_update(sb_db *w, int64_t id, json_t *fields, int64_t now);
+sb_err sb_store_mailbox_delete(sb_db *w, int64_t id);
+/* Public view (no passwords). */
+json_t *sb_store_mailbox_get(sb_db *db, int64_t id);
+json_t *sb_store_mailbox_list(sb_db *db);
+/* Everything, secrets included: for the delivery and polling jobs only. */
+json_t *sb_store_mailbox_secret(sb_db *db, int64_t id);
+int64_t sb_store_mailbox_find(sb_db *db, const char *address);
+
+/* The raw email of a message: a malloc'd copy; 0, or -1 when it has none. */
+int sb_store_raw_get(sb_db *db, int64_t message_id, char **data, size_t *len);
+
+/* Automatic mail log for the per-sender rate limit. */
+int sb_store_autoreply_count(sb_db *db, const char *address, int64_t since);
+sb_err sb_store_autoreply_log(sb_db *w, const char *address, int64_t now);
+
+/* Settings: small named values (secrets, keys). NULL when absent; caller frees. */
+char *sb_store_setting_get(sb_db *db, const char *key);
+sb_err sb_store_setting_put(sb_db *w, const char *key, const char *value);
+
 /* ---- tags ---- */
-sb_err sb_store_tag_ensure(sb_db *w, const char *name, int64_t now, int64_t *id_out);
+sb_err sb_store_tag_ensure(sb_db *w, const char *name, int64_t now, int64_t *id_out, bool *created);
 sb_err sb_store_tag_insert(sb_db *w, const char *name, const char *color, int64_t now, int64_t *id_out);
 sb_err sb_store_tag_update(sb_db *w, int64_t id, const char *name, const char *color, int64_t now);
 /* Removes the tag from every conversation; returns their ids (caller frees) for events. */
 sb_err sb_store_tag_delete(sb_db *w, int64_t id, int64_t now, int64_t **conv_ids, size_t *n);
 json_t *sb_store_tag_get(sb_db *db, int64_t id);
 json_t *sb_store_tag_list(sb_db *db);
+
+/* ---- jobs ---- */
+typedef struct {
+    int64_t id;
+    char kind[48];
+    json_t *payload; /* owned */
+    int attempts, max_attempts;
+    int64_t reschedule_at; /* set by a recurring job's handler: run again then */
+} sb_job;
+void sb_job_release(sb_job *job);
+/* unique_key (optional) keeps one job per key: an existing queued or running one is left
+ * alone (*id_out 0), a finished one is queued again. */
+sb_err sb_store_job_enqueue(sb_db *w, const char *kind, json_t *payload, int64_t run_at, int max_attempts,
+                            const char *unique_key, int64_t now, int64_t *id_out);
+/* Claims the most overdue job (SB_E_NOT_FOUND when none is due). */
+sb_err sb_store_job_claim(sb_db *w, int64_t now, sb_job *job);
+/* state: done, failed, or queued again at run_at. */
+sb_err sb_store_job_finish(sb_db *w, int64_t id, const char *state, const char *error, int64_t run_at, int64_t now);
+sb_err sb_store_jobs_recover(sb_db *w, int64_t now);
+int64_t sb_store_job_next_due(sb_db *db); /* 0 when nothing is queued */
 
 /* ---- search ---- */
 /* `fts_query` is already in the engine's safe syntax (see service). statuses like the filter. */

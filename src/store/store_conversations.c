@@ -1,4 +1,5 @@
 /* Conversations, messages, tags and search. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +54,7 @@ sb_err sb_store_conv_insert(sb_db *w, sb_conv *c, int64_t now)
 {
     sb_stmt *s = sb_db_prepare(w, "INSERT INTO conversations(subject, status, priority, priority_reason,"
                                   " queue_rank, assignee_id, team_id, contact_id, channel, follow_up_of,"
-                                  " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                  " created_at, updated_at, mailbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                                   " RETURNING id");
     if (!s)
         return SB_E_INTERNAL;
@@ -69,6 +70,7 @@ sb_err sb_store_conv_insert(sb_db *w, sb_conv *c, int64_t now)
     sb_db_bind_id(s, 10, c->follow_up_of);
     sb_db_bind_int(s, 11, now);
     sb_db_bind_int(s, 12, now);
+    sb_db_bind_id(s, 13, c->mailbox_id);
     int rc = sb_db_step(s);
     c->id = rc == SB_DB_ROW ? sb_db_col_int(s, 0) : 0;
     sb_db_reset(s);
@@ -82,7 +84,7 @@ sb_err sb_store_conv_load(sb_db *db, int64_t id, sb_conv *out)
 {
     memset(out, 0, sizeof *out);
     sb_stmt *s = sb_db_prepare(db, "SELECT id, subject, status, priority, priority_reason, assignee_id, team_id,"
-                                   " contact_id, channel, follow_up_of, created_at, solved_at, closed_at"
+                                   " contact_id, channel, follow_up_of, created_at, solved_at, closed_at, mailbox_id"
                                    " FROM conversations WHERE id = ?");
     if (!s)
         return SB_E_INTERNAL;
@@ -102,6 +104,7 @@ sb_err sb_store_conv_load(sb_db *db, int64_t id, sb_conv *out)
         out->created_at = sb_db_col_int(s, 10);
         out->solved_at = sb_db_col_int(s, 11);
         out->closed_at = sb_db_col_int(s, 12);
+        out->mailbox_id = sb_db_col_int(s, 13);
         err = SB_OK;
     }
     sb_db_reset(s);
@@ -132,7 +135,7 @@ sb_err sb_store_conv_save(sb_db *w, const sb_conv *c, int64_t now)
     return fts_put(w, -c->id, c->id, 0, c->subject, NULL);
 }
 
-sb_err sb_store_conv_set_tags(sb_db *w, int64_t id, json_t *names, int64_t now)
+sb_err sb_store_conv_set_tags(sb_db *w, int64_t id, json_t *names, int64_t now, json_t *created)
 {
     sb_stmt *d = sb_db_prepare(w, "DELETE FROM conversation_tags WHERE conversation_id = ?");
     if (!d)
@@ -146,9 +149,12 @@ sb_err sb_store_conv_set_tags(sb_db *w, int64_t id, json_t *names, int64_t now)
         if (err != SB_OK)
             break;
         int64_t tag_id;
-        err = sb_store_tag_ensure(w, json_string_value(v), now, &tag_id);
+        bool is_new = false;
+        err = sb_store_tag_ensure(w, json_string_value(v), now, &tag_id, &is_new);
         if (err != SB_OK)
             break;
+        if (is_new && created)
+            json_array_append_new(created, json_integer(tag_id));
         sb_stmt *s = sb_db_prepare(w, "INSERT OR IGNORE INTO conversation_tags(conversation_id, tag_id) VALUES (?, ?)");
         if (!s)
             return SB_E_INTERNAL;
@@ -173,7 +179,9 @@ sb_err sb_store_conv_set_tags(sb_db *w, int64_t id, json_t *names, int64_t now)
 #define CONV_COLUMNS                                                                               \
     "c.id, c.subject, c.status, c.priority, c.priority_reason, c.assignee_id, c.team_id,"          \
     " c.contact_id, c.channel, c.follow_up_of, c.tags_json AS tags__json, c.message_count,"        \
-    " c.created_at, c.updated_at, c.last_message_at, c.solved_at, c.closed_at"
+    " c.created_at, c.updated_at, c.last_message_at, c.solved_at, c.closed_at, c.mailbox_id,"     \
+    " (SELECT json_group_array(json_object('address', address, 'name', name)) FROM conversation_cc" \
+    "   WHERE conversation_id = c.id) AS cc__json"
 
 json_t *sb_store_conv_get(sb_db *db, int64_t id)
 {
@@ -197,16 +205,22 @@ json_t *sb_store_conv_get(sb_db *db, int64_t id)
     " json_object('type', m.author_type, 'id', m.author_id, 'name',"                               \
     "   CASE m.author_type WHEN 'agent' THEN (SELECT name FROM agents WHERE id = m.author_id)"     \
     "   WHEN 'contact' THEN (SELECT name FROM contacts WHERE id = m.author_id) END) AS author__json," \
-    " m.body_text, m.body_html, m.created_at,"                                                     \
+    " m.body_text, m.body_html, m.body_full, m.created_at,"                                        \
     " (SELECT json_group_array(json_object('id', a.id, 'filename', a.filename, 'content_type',"    \
-    "   a.content_type, 'size', a.size)) FROM attachments a WHERE a.message_id = m.id)"            \
-    "   AS attachments__json"
+    "   a.content_type, 'size', a.size, 'inline', json(CASE WHEN a.inline THEN 'true' ELSE 'false' END)," \
+    "   'content_id', a.content_id, 'url', '/api/v1/attachments/' || a.id))"                       \
+    "   FROM attachments a WHERE a.message_id = m.id) AS attachments__json,"                       \
+    " m.email_json AS email__json,"                                                                \
+    " CASE WHEN m.raw_size IS NULL THEN NULL ELSE '/api/v1/messages/' || m.id || '/raw' END AS raw_url," \
+    " CASE WHEN m.delivery_status IS NULL THEN NULL ELSE"                                          \
+    "   json_object('status', m.delivery_status, 'error', m.delivery_error) END AS delivery__json"
 
 sb_err sb_store_message_insert(sb_db *w, const sb_message_in *m, int64_t now, int64_t *id_out)
 {
     sb_stmt *s = sb_db_prepare(w, "INSERT INTO messages(conversation_id, direction, internal, kind,"
-                                  " author_type, author_id, body_text, body_html, created_at)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+                                  " author_type, author_id, body_text, body_html, created_at, body_full,"
+                                  " email_json, raw_size, delivery_status)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
     if (!s)
         return SB_E_INTERNAL;
     sb_db_bind_int(s, 1, m->conversation_id);
@@ -218,6 +232,11 @@ sb_err sb_store_message_insert(sb_db *w, const sb_message_in *m, int64_t now, in
     sb_db_bind_text(s, 7, m->body_text ? m->body_text : "");
     sb_db_bind_opt_text(s, 8, m->body_html);
     sb_db_bind_int(s, 9, now);
+    sb_db_bind_opt_text(s, 10, m->body_full);
+    sb_db_bind_opt_text(s, 11, m->email_json);
+    if (m->raw)
+        sb_db_bind_int(s, 12, (int64_t)m->raw_len);
+    sb_db_bind_opt_text(s, 13, m->delivery_status);
     int rc = sb_db_step(s);
     int64_t id = rc == SB_DB_ROW ? sb_db_col_int(s, 0) : 0;
     sb_db_reset(s);
@@ -225,6 +244,16 @@ sb_err sb_store_message_insert(sb_db *w, const sb_message_in *m, int64_t now, in
         return SB_E_INTERNAL;
     if (id_out)
         *id_out = id;
+    if (m->raw) {
+        sb_stmt *r = sb_db_prepare(w, "INSERT INTO raw_emails(message_id, data) VALUES (?, ?)");
+        if (!r)
+            return SB_E_INTERNAL;
+        sb_db_bind_int(r, 1, id);
+        sb_db_active->bind_blob(r, 2, m->raw, m->raw_len);
+        sb_err rerr = step_done(r);
+        if (rerr != SB_OK)
+            return rerr;
+    }
     bool counts = strcmp(m->kind, "system") != 0;
     sb_stmt *u = sb_db_prepare(w, "UPDATE conversations SET message_count = message_count + ?1,"
                                   " last_message_at = CASE WHEN ?1 THEN ?2 ELSE last_message_at END,"
@@ -237,7 +266,7 @@ sb_err sb_store_message_insert(sb_db *w, const sb_message_in *m, int64_t now, in
     sb_err err = step_done(u);
     if (err != SB_OK || !counts)
         return err;
-    return fts_put(w, id, m->conversation_id, id, NULL, m->body_text);
+    return fts_put(w, id, m->conversation_id, id, NULL, m->body_full ? m->body_full : m->body_text);
 }
 
 json_t *sb_store_message_get(sb_db *db, int64_t id)
@@ -253,8 +282,9 @@ json_t *sb_store_message_get(sb_db *db, int64_t id)
 
 /* ---- tags ---- */
 
-sb_err sb_store_tag_ensure(sb_db *w, const char *name, int64_t now, int64_t *id_out)
+sb_err sb_store_tag_ensure(sb_db *w, const char *name, int64_t now, int64_t *id_out, bool *created)
 {
+    *created = false;
     sb_stmt *s = sb_db_prepare(w, "SELECT id FROM tags WHERE name = ?");
     if (!s)
         return SB_E_INTERNAL;
@@ -265,6 +295,7 @@ sb_err sb_store_tag_ensure(sb_db *w, const char *name, int64_t now, int64_t *id_
         *id_out = id;
         return SB_OK;
     }
+    *created = true;
     return sb_store_tag_insert(w, name, NULL, now, id_out);
 }
 
@@ -435,10 +466,16 @@ static int append_rows(sb_stmt *s, int max, sb_buf *out, int *last_rank, int64_t
 int sb_store_conv_list_json(sb_db *db, const sb_conv_filter *f, int max, sb_buf *out, int *last_rank,
                             int64_t *last_id)
 {
-    sb_stmt *s = sb_db_prepare(db, sb_db_active->dialect->conv_list_json_sql);
+    /* One status ("open") walks its own index range in queue order; several statuses walk the
+     * queue order and filter. */
+    char one[32] = "";
+    if (f->statuses && strchr(f->statuses + 1, ',') == f->statuses + strlen(f->statuses) - 1)
+        snprintf(one, sizeof one, "%.*s", (int)strlen(f->statuses) - 2, f->statuses + 1);
+    sb_stmt *s = sb_db_prepare(db, one[0] ? sb_db_active->dialect->conv_list_status_json_sql
+                                          : sb_db_active->dialect->conv_list_json_sql);
     if (!s)
         return -1;
-    sb_db_bind_opt_text(s, 1, f->statuses);
+    sb_db_bind_opt_text(s, 1, one[0] ? one : f->statuses);
     sb_db_bind_int(s, 2, f->assignee_id);
     sb_db_bind_int(s, 3, f->team_id);
     sb_db_bind_int(s, 4, f->contact_id);

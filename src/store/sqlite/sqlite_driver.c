@@ -51,15 +51,33 @@ static const sb_db_dialect sqlite_dialect = {
         "      JOIN tags t ON t.id = ct.tag_id WHERE t.name = ?6))"
         " AND (c.queue_rank > ?7 OR (c.queue_rank = ?7 AND c.id > ?8))"
         " ORDER BY c.queue_rank, c.id LIMIT ?9",
+    .conv_list_status_json_sql =
+        "SELECT c.list_json, c.queue_rank, c.id FROM conversations c"
+        " WHERE c.status = ?1"
+        " AND (?2 = 0 OR (?2 = -1 AND c.assignee_id IS NULL) OR c.assignee_id = ?2)"
+        " AND (?3 = 0 OR (?3 = -1 AND c.team_id IS NULL) OR c.team_id = ?3)"
+        " AND (?4 = 0 OR c.contact_id = ?4)"
+        " AND (?5 IS NULL OR c.priority = ?5)"
+        " AND (?6 IS NULL OR c.id IN (SELECT ct.conversation_id FROM conversation_tags ct"
+        "      JOIN tags t ON t.id = ct.tag_id WHERE t.name = ?6))"
+        " AND (c.queue_rank > ?7 OR (c.queue_rank = ?7 AND c.id > ?8))"
+        " ORDER BY c.queue_rank, c.id LIMIT ?9",
     .message_list_json_sql =
         "SELECT json_object('id', m.id, 'conversation_id', m.conversation_id, 'direction', m.direction,"
         " 'internal', json(CASE WHEN m.internal THEN 'true' ELSE 'false' END), 'kind', m.kind,"
         " 'author', json_object('type', m.author_type, 'id', m.author_id, 'name',"
         "   CASE m.author_type WHEN 'agent' THEN (SELECT name FROM agents WHERE id = m.author_id)"
         "   WHEN 'contact' THEN (SELECT name FROM contacts WHERE id = m.author_id) END),"
-        " 'body_text', m.body_text, 'body_html', m.body_html, 'created_at', " TS("m.created_at") ","
+        " 'body_text', m.body_text, 'body_html', m.body_html, 'body_full', m.body_full,"
+        " 'created_at', " TS("m.created_at") ","
         " 'attachments', json((SELECT json_group_array(json_object('id', a.id, 'filename', a.filename,"
-        "   'content_type', a.content_type, 'size', a.size)) FROM attachments a WHERE a.message_id = m.id)))," 
+        "   'content_type', a.content_type, 'size', a.size,"
+        "   'inline', json(CASE WHEN a.inline THEN 'true' ELSE 'false' END), 'content_id', a.content_id,"
+        "   'url', '/api/v1/attachments/' || a.id)) FROM attachments a WHERE a.message_id = m.id)),"
+        " 'email', json(m.email_json),"
+        " 'raw_url', CASE WHEN m.raw_size IS NULL THEN NULL ELSE '/api/v1/messages/' || m.id || '/raw' END,"
+        " 'delivery', CASE WHEN m.delivery_status IS NULL THEN NULL ELSE"
+        "   json_object('status', m.delivery_status, 'error', m.delivery_error) END),"
         " m.id FROM messages m WHERE m.conversation_id = ?1 AND m.id > ?2 ORDER BY m.id LIMIT ?3",
     .migrations = sb_sqlite_migrations,
 };
@@ -172,6 +190,16 @@ static void sq_finalize(sb_stmt *s)
 static void sq_bind_int64(sb_stmt *s, int i, int64_t v) { sqlite3_bind_int64(s->st, i, v); }
 static void sq_bind_text(sb_stmt *s, int i, const char *t) { sqlite3_bind_text(s->st, i, t, -1, SQLITE_TRANSIENT); }
 static void sq_bind_null(sb_stmt *s, int i) { sqlite3_bind_null(s->st, i); }
+static void sq_bind_blob(sb_stmt *s, int i, const void *d, size_t n)
+{
+    sqlite3_bind_blob64(s->st, i, d, (sqlite3_uint64)n, SQLITE_TRANSIENT);
+}
+static const void *sq_col_blob(sb_stmt *s, int c, size_t *n)
+{
+    const void *p = sqlite3_column_blob(s->st, c);
+    *n = (size_t)sqlite3_column_bytes(s->st, c);
+    return p;
+}
 
 static int sq_step(sb_stmt *s)
 {
@@ -271,6 +299,7 @@ static int sq_changes(sb_db *db) { return sqlite3_changes(db->h); }
 static const char *sq_errmsg(sb_db *db) { return sqlite3_errmsg(db->h); }
 static void sq_set_user(sb_db *db, void *u) { db->user = u; }
 static void *sq_get_user(sb_db *db) { return db->user; }
+static int sq_in_transaction(sb_db *db) { return !sqlite3_get_autocommit(db->h); }
 
 const sb_db_driver sb_sqlite_driver = {
     .version = 1,
@@ -284,10 +313,12 @@ const sb_db_driver sb_sqlite_driver = {
     .bind_int64 = sq_bind_int64,
     .bind_text = sq_bind_text,
     .bind_null = sq_bind_null,
+    .bind_blob = sq_bind_blob,
     .step = sq_step,
     .reset = sq_reset,
     .column_int64 = sq_col_int,
     .column_text = sq_col_text,
+    .column_blob = sq_col_blob,
     .column_is_null = sq_col_null,
     .row_json = sq_row_json,
     .exec = sq_exec,
@@ -295,6 +326,7 @@ const sb_db_driver sb_sqlite_driver = {
     .errmsg = sq_errmsg,
     .set_user = sq_set_user,
     .get_user = sq_get_user,
+    .in_transaction = sq_in_transaction,
 };
 
 const sb_db_driver *sb_db_active = &sb_sqlite_driver;

@@ -11,6 +11,15 @@
     " 'last_message_at', " TS("NEW.last_message_at") ", 'solved_at', " TS("NEW.solved_at") ","         \
     " 'closed_at', " TS("NEW.closed_at") ")"
 
+#define CONV_JSON_V2                                                                               \
+    "json_object('id', NEW.id, 'subject', NEW.subject, 'status', NEW.status, 'priority', NEW.priority," \
+    " 'priority_reason', NEW.priority_reason, 'assignee_id', NEW.assignee_id, 'team_id', NEW.team_id,"  \
+    " 'contact_id', NEW.contact_id, 'channel', NEW.channel, 'mailbox_id', NEW.mailbox_id,"             \
+    " 'follow_up_of', NEW.follow_up_of, 'tags', json(NEW.tags_json), 'message_count', NEW.message_count," \
+    " 'created_at', " TS("NEW.created_at") ", 'updated_at', " TS("NEW.updated_at") ","                  \
+    " 'last_message_at', " TS("NEW.last_message_at") ", 'solved_at', " TS("NEW.solved_at") ","         \
+    " 'closed_at', " TS("NEW.closed_at") ")"
+
 static const char m001_initial[] =
     "CREATE TABLE agents ("
     "  id INTEGER PRIMARY KEY,"
@@ -138,8 +147,70 @@ static const char m001_initial[] =
     "  subject, body, conversation_id UNINDEXED, message_id UNINDEXED,"
     "  tokenize = 'unicode61 remove_diacritics 2');";
 
+static const char m002_email[] =
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE mailboxes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  address TEXT NOT NULL COLLATE NOCASE UNIQUE,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  team_id INTEGER REFERENCES teams(id) ON DELETE SET NULL,"
+    "  smtp_url TEXT, smtp_user TEXT, smtp_password TEXT,"
+    "  imap_url TEXT, imap_user TEXT, imap_password TEXT,"
+    "  imap_poll_seconds INTEGER NOT NULL DEFAULT 60,"
+    "  ack_enabled INTEGER NOT NULL DEFAULT 0,"
+    "  ack_template TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "ALTER TABLE conversations ADD COLUMN mailbox_id INTEGER REFERENCES mailboxes(id);"
+    "CREATE TABLE conversation_cc ("
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    "  address TEXT NOT NULL COLLATE NOCASE, name TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (conversation_id, address));"
+    /* Every Message-ID we received or sent, for threading and de-duplication. */
+    "CREATE TABLE email_ids ("
+    "  rfc_message_id TEXT NOT NULL,"
+    "  mailbox_id INTEGER,"
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    "  message_id INTEGER REFERENCES messages(id),"
+    "  outbound INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (rfc_message_id, conversation_id));"
+    "CREATE INDEX email_ids_message ON email_ids(message_id);"
+    "ALTER TABLE messages ADD COLUMN body_full TEXT;"
+    "ALTER TABLE messages ADD COLUMN email_json TEXT;"
+    "ALTER TABLE messages ADD COLUMN raw_size INTEGER;"
+    "ALTER TABLE messages ADD COLUMN delivery_status TEXT;"
+    "ALTER TABLE messages ADD COLUMN delivery_error TEXT;"
+    /* The durable job queue: deliveries, polls, timers. */
+    "CREATE TABLE jobs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  payload TEXT NOT NULL DEFAULT '{}',"
+    "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','running','done','failed')),"
+    "  run_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  max_attempts INTEGER NOT NULL DEFAULT 10,"
+    "  last_error TEXT,"
+    "  unique_key TEXT UNIQUE,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX jobs_due ON jobs(state, run_at);"
+    /* Automatic mail sent per address, for the per-sender rate limit. */
+    "CREATE TABLE auto_replies (address TEXT NOT NULL COLLATE NOCASE, sent_at INTEGER NOT NULL);"
+    "CREATE INDEX auto_replies_address ON auto_replies(address, sent_at);"
+    /* Raw messages live in the database: written in the same group commit as their message. */
+    "CREATE TABLE raw_emails (message_id INTEGER PRIMARY KEY REFERENCES messages(id), data BLOB NOT NULL);"
+    /* List items show the mailbox too. */
+    "DROP TRIGGER conv_list_json_insert;"
+    "DROP TRIGGER conv_list_json_update;"
+    "CREATE TRIGGER conv_list_json_insert AFTER INSERT ON conversations BEGIN"
+    "  UPDATE conversations SET list_json = " CONV_JSON_V2 " WHERE id = NEW.id; END;"
+    "CREATE TRIGGER conv_list_json_update AFTER UPDATE OF subject, status, priority, priority_reason,"
+    "  assignee_id, team_id, contact_id, channel, follow_up_of, tags_json, message_count, created_at,"
+    "  updated_at, last_message_at, solved_at, closed_at, mailbox_id ON conversations BEGIN"
+    "  UPDATE conversations SET list_json = " CONV_JSON_V2 " WHERE id = NEW.id; END;"
+    "UPDATE conversations SET updated_at = updated_at;";
+
 static const sb_migration migrations[] = {
     {1, "initial schema", m001_initial},
+    {2, "email channel: mailboxes, threading ids, jobs", m002_email},
 };
 
 const sb_migration *sb_sqlite_migrations(int *count)
