@@ -425,9 +425,11 @@ static void arena_release(parse_arena *a)
 
 /* The guard follows the HTML tokenizer exactly (tags, attributes, comments, raw text) and a
  * conservative model of the tree builder's stack of open elements: it may believe more
- * elements are open than gumbo does (then it removes tags a little early), never fewer. Where
- * that cannot be promised (foreign content, <select>, <frameset>, <template>, escaped script
- * text, CDATA) the document is "tainted": from there on every "<letter" counts as an open
+ * elements are open than gumbo does (then it removes tags a little early), never fewer.
+ * <svg>, <math>, <select> and <template>, which the sanitiser drops whole and whose content
+ * follows other rules (foreign content, CDATA), are cut out up to their end tag. Where the
+ * model cannot be kept (such an element never closed, <frameset>, <plaintext>, escaped
+ * script text) the document is "tainted": from there on every "<letter" counts as an open
  * element and nothing closes. What still slips through is caught by the parse budget. */
 
 typedef struct {
@@ -447,8 +449,9 @@ typedef struct {
 } guard;
 
 typedef struct {
-    size_t end;    /* index just past the tag */
-    bool complete; /* false: the input ended inside the tag (the parser drops it) */
+    size_t end;        /* index just past the tag */
+    bool complete;     /* false: the input ended inside the tag (the parser drops it) */
+    bool self_closing; /* ends with "/>" */
     unsigned attrs;
     GumboTag tag;
     char name[GUARD_NAME_MAX];
@@ -471,15 +474,18 @@ static void scan_tag(const char *s, size_t n, size_t i, tag_scan *t)
     }
     t->attrs = 0;
     t->complete = false;
+    t->self_closing = false;
     t->end = n;
     for (;;) {
+        bool slash = false;
         while (j < n && (is_html_space((unsigned char)s[j]) || s[j] == '/'))
-            j++;
+            slash = s[j++] == '/';
         if (j >= n)
             return;
         if (s[j] == '>') {
             t->end = j + 1;
             t->complete = true;
+            t->self_closing = slash;
             return;
         }
         t->attrs++;
@@ -542,8 +548,14 @@ static bool is_rawtext_tag(GumboTag t)
  * model. */
 static bool is_taint_tag(GumboTag t)
 {
-    return TAG_IN(t, GUMBO_TAG_SVG, GUMBO_TAG_MATH, GUMBO_TAG_SELECT, GUMBO_TAG_FRAMESET,
-                  GUMBO_TAG_TEMPLATE, GUMBO_TAG_PLAINTEXT);
+    return TAG_IN(t, GUMBO_TAG_FRAMESET, GUMBO_TAG_PLAINTEXT);
+}
+
+/* Elements the sanitiser drops whole and whose content is parsed by other rules (foreign
+ * content, <select>, <template>): the guard cuts them out when it finds their end tag. */
+static bool is_cut_tag(GumboTag t)
+{
+    return TAG_IN(t, GUMBO_TAG_SVG, GUMBO_TAG_MATH, GUMBO_TAG_SELECT, GUMBO_TAG_TEMPLATE);
 }
 
 /* Start tags that never stay open inside themselves (the tree builder closes or ignores
@@ -724,6 +736,36 @@ static size_t guard_rawtext_end(guard *g, size_t from, const tag_scan *t)
     return g->n;
 }
 
+/* Index just past the end tag that closes the element named t->name whose start tag ends at
+ * `from` (same-name tags nest), or 0 when there is none. */
+static size_t guard_matching_end(const guard *g, size_t from, const tag_scan *t)
+{
+    size_t nl = strlen(t->name);
+    unsigned depth = 1;
+    for (size_t i = from; i < g->n; i++) {
+        const char *lt = memchr(g->s + i, '<', g->n - i);
+        if (!lt)
+            break;
+        i = (size_t)(lt - g->s);
+        bool end = i + 1 < g->n && g->s[i + 1] == '/';
+        size_t k = i + 1 + end;
+        if (k + nl >= g->n || strncasecmp(g->s + k, t->name, nl) != 0)
+            continue;
+        char c = g->s[k + nl];
+        if (!is_html_space((unsigned char)c) && c != '/' && c != '>')
+            continue;
+        if (!end) {
+            depth++;
+            continue;
+        }
+        if (--depth == 0) {
+            const char *gt = memchr(g->s + k, '>', g->n - k);
+            return gt ? (size_t)(gt - g->s) + 1 : 0;
+        }
+    }
+    return 0;
+}
+
 static size_t guard_start_tag(guard *g, size_t p)
 {
     tag_scan t;
@@ -734,7 +776,16 @@ static size_t guard_start_tag(guard *g, size_t p)
         guard_remove(g, p, t.end);
         return t.end;
     }
-    if (is_taint_tag(t.tag)) {
+    if (is_cut_tag(t.tag)) {
+        size_t end = t.self_closing && t.tag != GUMBO_TAG_SELECT && t.tag != GUMBO_TAG_TEMPLATE
+                         ? t.end
+                         : guard_matching_end(g, t.end, &t);
+        if (end) {
+            guard_remove(g, p, end);
+            return end;
+        }
+    }
+    if (is_taint_tag(t.tag) || is_cut_tag(t.tag)) {
         g->tainted = true;
         return p; /* handled again in tainted mode */
     }

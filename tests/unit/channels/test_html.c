@@ -687,6 +687,49 @@ static void test_pathological_shapes(void **state)
     free(doc);
 }
 
+/* The bounds on pathological input leave ordinary mail alone. */
+static void test_ordinary_markup_kept(void **state)
+{
+    static const struct {
+        const char *prefix, *pattern, *tail, *expect;
+        size_t times, expect_count;
+    } cases[] = {
+        /* an inline SVG icon, then a long newsletter */
+        {"<svg viewBox='0 0 1 1'><title>i</title><desc>Created with Sketch.</desc><g><path d='M0'/>"
+         "</g></svg>",
+         "<div><table><tr><td>cell %d</td></tr></table></div>", "", "<table>", 600, 600},
+        /* paragraphs and list items never closed */
+        {"", "<p>para %d", "", "<p>", 800, 800},
+        {"<ul>", "<li>item %d", "</ul>", "<li>", 800, 800},
+        {"<dl>", "<dt>t %d<dd>d", "</dl>", "<dd>", 500, 500},
+        /* a font left open in every cell, a link in every row */
+        {"<table>", "<tr><td><font color=red>%d<td><a href='https://x.example/'>l</a></tr>", "</table>",
+         "<font color=\"red\">", 600, 600},
+        /* Outlook's conditional comments and unknown office tags */
+        {"", "<!--[if gte mso 9]><xml><o:OfficeDocumentSettings/></xml><![endif]--><p class=MsoNormal>"
+             "<span style='color:#1F497D'>line %d<o:p></o:p></span></p>",
+         "", "<span style=", 500, 500},
+        /* nested tables as layouts do */
+        {"", "<table><tr><td><table><tr><td><div><span>%d</span></div></td></tr></table></td></tr></table>", "",
+         "<span>", 400, 400},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *body = repeat(cases[i].pattern, cases[i].times, cases[i].tail);
+        size_t n = strlen(cases[i].prefix) + strlen(body) + 1;
+        char *doc = malloc(n);
+        assert_non_null(doc);
+        snprintf(doc, n, "%s%s", cases[i].prefix, body);
+        char *out = sanitize(doc);
+        check_safe(out);
+        if (count(out, cases[i].expect) != cases[i].expect_count)
+            fail_msg("case %zu: %zu of %zu %s kept", i, count(out, cases[i].expect), cases[i].expect_count,
+                     cases[i].expect);
+        free(out);
+        free(body);
+        free(doc);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Quoted history in HTML                                                   */
 /* ------------------------------------------------------------------------ */
@@ -1137,6 +1180,7 @@ int main(void)
         cmocka_unit_test(test_max_output),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_pathological_shapes),
+        cmocka_unit_test(test_ordinary_markup_kept),
         cmocka_unit_test(test_quotes_talon_html),
         cmocka_unit_test(test_quotes_html_shapes),
         cmocka_unit_test(test_to_text),
