@@ -48,6 +48,7 @@ static int grow(sb_buf *b, size_t need)
     }
     b->data = p;
     b->cap = cap;
+    b->data[b->len] = '\0'; /* always a string, even before the first append */
     return 0;
 }
 

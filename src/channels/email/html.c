@@ -596,8 +596,8 @@ static bool closes_p(GumboTag t)
                   GUMBO_TAG_FIELDSET, GUMBO_TAG_FIGCAPTION, GUMBO_TAG_FIGURE, GUMBO_TAG_FOOTER,
                   GUMBO_TAG_HEADER, GUMBO_TAG_HGROUP, GUMBO_TAG_MAIN, GUMBO_TAG_MENU,
                   GUMBO_TAG_NAV, GUMBO_TAG_OL, GUMBO_TAG_P, GUMBO_TAG_SECTION, GUMBO_TAG_SUMMARY,
-                  GUMBO_TAG_UL, GUMBO_TAG_PRE, GUMBO_TAG_LISTING, GUMBO_TAG_FORM, GUMBO_TAG_LI,
-                  GUMBO_TAG_DD, GUMBO_TAG_DT);
+                  GUMBO_TAG_UL, GUMBO_TAG_PRE, GUMBO_TAG_LISTING, GUMBO_TAG_LI, GUMBO_TAG_DD,
+                  GUMBO_TAG_DT); /* not <form>: a nested one is ignored, closing nothing */
 }
 
 /* End tags that, when their element is in scope, pop everything above it. */
@@ -711,6 +711,16 @@ static void guard_push(guard *g, const tag_scan *t)
         g->formatting++;
 }
 
+/* Does s[0..n) contain needle, ignoring ASCII case? */
+static bool strcasestr_n(const char *s, size_t n, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= n; i++)
+        if (strncasecmp(s + i, needle, nl) == 0)
+            return true;
+    return false;
+}
+
 /* Index just past the raw text that starts at `from` and ends before "</name". */
 static size_t guard_rawtext_end(guard *g, size_t from, const tag_scan *t)
 {
@@ -725,14 +735,15 @@ static size_t guard_rawtext_end(guard *g, size_t from, const tag_scan *t)
         if (g->s[i + 1] == '/' && strncasecmp(g->s + i + 2, t->name, nl) == 0) {
             size_t k = i + 2 + nl;
             if (k >= g->n || is_html_space((unsigned char)g->s[k]) || g->s[k] == '/' || g->s[k] == '>') {
-                if (t->tag == GUMBO_TAG_SCRIPT && memmem(g->s + from, i - from, "<!--", 4))
-                    g->tainted = true; /* script escape states may run past this end tag */
+                /* "<!--" then "<script" inside a script: the double-escaped state runs past
+                 * this end tag */
+                const char *esc = t->tag == GUMBO_TAG_SCRIPT ? memmem(g->s + from, i - from, "<!--", 4) : NULL;
+                if (esc && strcasestr_n(esc, (size_t)(g->s + i - esc), "<script"))
+                    g->tainted = true;
                 return i;
             }
         }
     }
-    if (t->tag == GUMBO_TAG_SCRIPT)
-        g->tainted = true;
     return g->n;
 }
 
@@ -797,17 +808,18 @@ static size_t guard_start_tag(guard *g, size_t p)
         int cell = guard_cell(g);
         bool table_part = t.tag != GUMBO_TAG_HTML && t.tag != GUMBO_TAG_HEAD &&
                           t.tag != GUMBO_TAG_BODY && t.tag != GUMBO_TAG_OPTION;
-        if (table_part && cell >= 0)
-            guard_pop_to(g, (unsigned)cell); /* a new row or cell closes the open cell */
-        if (t.tag != GUMBO_TAG_TD && t.tag != GUMBO_TAG_TH)
-            return t.end;
-        if (guard_table(g) < 0)
-            return t.end; /* ignored outside a table */
-        if (g->depth >= GUARD_MAX_OPEN) {
-            guard_remove(g, p, t.end);
-            return t.end;
+        unsigned depth = table_part && cell >= 0 ? (unsigned)cell : g->depth;
+        if (t.tag == GUMBO_TAG_TD || t.tag == GUMBO_TAG_TH) {
+            if (guard_table(g) < 0)
+                return t.end; /* ignored outside a table */
+            if (depth >= GUARD_MAX_OPEN) {
+                guard_remove(g, p, t.end);
+                return t.end;
+            }
         }
-        guard_push(g, &t);
+        guard_pop_to(g, depth); /* a new row or cell closes the open cell */
+        if (t.tag == GUMBO_TAG_TD || t.tag == GUMBO_TAG_TH)
+            guard_push(g, &t);
         return t.end;
     }
     unsigned depth = g->depth;

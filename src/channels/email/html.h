@@ -1,6 +1,6 @@
 /* Inbound HTML made safe to show to agents, with gumbo: an allow-list of elements and
- * attributes, no script or event handlers, no javascript:/data: URLs (except data:image
- * produced by our own cid rewrite), links with rel="noopener noreferrer" target="_blank",
+ * attributes, no script or event handlers, no javascript: or data: URLs (except inline
+ * base64 data:image png/gif/jpeg/webp), links with rel="noopener noreferrer" target="_blank",
  * remote images blocked until an agent asks, cid: references rewritten to attachment URLs.
  * Also: plain text from HTML (for search and previews) and where quoted history starts. */
 #ifndef SB_CHANNELS_EMAIL_HTML_H
@@ -35,7 +35,8 @@ char *sb_html_to_text(const char *html, size_t len);
 
 /* Offset in `text` where quoted history begins ("On ... wrote:", "-----Original Message-----",
  * "From: ... Sent: ...", a run of "> " lines at the end, and their translations in common
- * languages), or strlen(text) when there is none. */
+ * languages), or strlen(text) when there is none; 0 when the whole text is history. A
+ * signature or "Sent from my ..." line directly above the history counts as part of it. */
 size_t sb_text_quote_start(const char *text);
 
 #endif

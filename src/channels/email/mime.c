@@ -10,7 +10,6 @@
 #include <iconv.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -897,7 +896,8 @@ static void set_signals(mime_ctx *c, GMimeObject *obj)
 /* Bounces                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* "5.1.1" at s (class 2, 4 or 5; up to three digits per field), its length, else 0. */
+/* "5.1.1" at s (class 2, 4 or 5; up to three digits per field), its length, else 0.
+ * s is NUL-terminated, so looking ahead stops at the end. */
 static size_t status_code_at(const char *s)
 {
     if (s[0] != '2' && s[0] != '4' && s[0] != '5')
@@ -918,7 +918,7 @@ static size_t status_code_at(const char *s)
     return i;
 }
 
-/* First status code in s, clean malloc'd, or NULL. */
+/* First status code in the NUL-terminated s[0..n), clean malloc'd, or NULL. */
 static char *find_status(mime_ctx *c, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 #include <glib.h>
+#include <pthread.h>
 
 #include "channels/email/mime.h"
 
@@ -1214,6 +1215,47 @@ static void test_bare_mime_entity(void **state)
     sb_mime_release(&m);
 }
 
+/* mime.h promises thread safety after sb_mime_init: parse mixed messages from several
+ * threads at once (charset conversions share GMime's iconv cache). */
+static const char *const thread_msgs[] = {
+    "From: a@example.com\nSubject: =?koi8-r?b?8NLJ18XU?=\nContent-Type: text/plain; "
+    "charset=iso-2022-jp\n\n\x1b$BF|K\\8l\x1b(B\n",
+    "From: b@example.com\nContent-Type: multipart/alternative; boundary=A\n\n--A\n"
+    "Content-Type: text/plain; charset=windows-1251\n\n\xcf\xf0\xe8\n--A\n"
+    "Content-Type: text/html; charset=shift_jis\n\n\x93\xfa\x96\x7b\n--A--\n",
+    "From: MAILER-DAEMON@example.com\nSubject: Undelivered Mail Returned to Sender\n\n"
+    "Message-ID: <x@example.com>\n",
+};
+
+static void *parse_many(void *arg)
+{
+    (void)arg;
+    sb_mime_limits lim;
+    sb_mime_limits_default(&lim);
+    for (int i = 0; i < 300; i++) {
+        const char *raw = thread_msgs[i % G_N_ELEMENTS(thread_msgs)];
+        sb_mime_message m;
+        if (sb_mime_parse(raw, strlen(raw), &lim, &m) != 0 || !m.parsed ||
+            !g_utf8_validate(m.text, -1, NULL))
+            return (void *)1;
+        sb_mime_release(&m);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, parse_many, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        void *rc = NULL;
+        assert_int_equal(pthread_join(t[i], &rc), 0);
+        assert_null(rc);
+    }
+}
+
 int main(void)
 {
     sb_mime_init();
@@ -1268,6 +1310,7 @@ int main(void)
         cmocka_unit_test(test_leading_junk_skipped),
         cmocka_unit_test(test_unterminated_header_block),
         cmocka_unit_test(test_bare_mime_entity),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

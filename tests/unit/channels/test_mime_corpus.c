@@ -2,7 +2,9 @@
  * sb_mime_parse: no crash, clean UTF-8 everywhere, and either a parsed message with a
  * sender or a warning for agents. Skips when the data folder is absent.
  *   SB_SHARED_DATA  data folder (ctest sets it; default SB_SOURCE_DIR/../shared/data)
- *   SB_MIME_CORPUS_VERBOSE=1  one line per file */
+ *   SB_MIME_CORPUS_VERBOSE=1  one line per file
+ * Files listed in EMAIL-INDEX.tsv are known to be mail and must parse; the other files
+ * (expected outputs, licences, TNEF streams...) only have to be handled without harm. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,6 +110,27 @@ static void check_message(const char *path, const sb_mime_message *m)
         fail_msg("%s: not parsed and no warning", path);
 }
 
+/* Relative paths of EMAIL-INDEX.tsv (the files SOURCES.md calls RFC 5322 / mbox), or NULL. */
+static GHashTable *load_index(const char *root)
+{
+    char *path = g_build_filename(root, "EMAIL-INDEX.tsv", NULL);
+    gchar *buf = NULL;
+    bool ok = g_file_get_contents(path, &buf, NULL, NULL);
+    g_free(path);
+    if (!ok)
+        return NULL;
+    GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    char **lines = g_strsplit(buf, "\n", -1);
+    for (size_t i = 1; lines[i]; i++) { /* line 0 names the columns */
+        char *tab = strchr(lines[i], '\t');
+        if (tab && tab > lines[i])
+            g_hash_table_add(set, g_strndup(lines[i], (gsize)(tab - lines[i])));
+    }
+    g_strfreev(lines);
+    g_free(buf);
+    return set;
+}
+
 static void test_corpus(void **state)
 {
     (void)state;
@@ -138,6 +161,8 @@ static void test_corpus(void **state)
         return;
     }
 
+    GHashTable *index = load_index(root);
+    size_t nindexed = 0;
     bool verbose = getenv("SB_MIME_CORPUS_VERBOSE") != NULL;
     sb_mime_limits lim;
     sb_mime_limits_default(&lim);
@@ -154,6 +179,14 @@ static void test_corpus(void **state)
         if (rc != 0)
             fail_msg("%s: sb_mime_parse returned %d", path, rc);
         check_message(path, &m);
+        const char *rel = path + strlen(root) + 1;
+        if (index && g_hash_table_contains(index, rel)) {
+            /* every file the index lists is mail: it must come out as a message */
+            if (!m.parsed)
+                fail_msg("%s: listed in EMAIL-INDEX.tsv but not parsed (%s)", path,
+                         m.warning ? m.warning : "");
+            nindexed++;
+        }
         nparsed += m.parsed;
         nwarn += m.warning != NULL;
         nbounce += m.is_bounce;
@@ -167,8 +200,11 @@ static void test_corpus(void **state)
     }
     double secs = (double)(g_get_monotonic_time() - t0) / 1e6;
     print_message("mime corpus: %u files, %zu parsed, %zu with warnings, %zu bounces, "
-                  "%zu parts, %.1f s\n",
-                  files->len, nparsed, nwarn, nbounce, nparts, secs);
+                  "%zu parts, %zu of %u indexed messages parsed, %.1f s\n",
+                  files->len, nparsed, nwarn, nbounce, nparts, nindexed,
+                  index ? g_hash_table_size(index) : 0, secs);
+    if (index)
+        g_hash_table_unref(index);
     g_ptr_array_unref(files);
     g_free(root);
 }
