@@ -12,7 +12,7 @@ cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/
 trap cleanup EXIT INT TERM
 "$BUILD/switchboard" user add --data "$DATA" --email bench@example.com --name Bench --role admin >/dev/null
 TOKEN="$("$BUILD/switchboard" token create --data "$DATA" --email bench@example.com)"
-"$BUILD/switchboard" serve --data "$DATA" --listen "127.0.0.1:$PORT" --quiet 2>/dev/null &
+"$BUILD/switchboard" serve --data "$DATA" --listen "127.0.0.1:$PORT" --quiet --streams-per-agent "$N" 2>/dev/null &
 SERVER_PID=$!
 for i in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 /usr/bin/python3 bench/sse_idle.py "http://127.0.0.1:$PORT" "$TOKEN" "$SERVER_PID" "$N" "$IDLE"

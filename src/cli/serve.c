@@ -67,7 +67,7 @@ int sb_cli_serve(int argc, char **argv)
 {
     static const char *const with_value[] = {"--data", "--listen", "--max-body", "--max-email", "--threads",
                                              "--conn-limit", "--conn-timeout", "--heartbeat", "--session-hours",
-                                             "--job-backoff-ms", "--job-threads", "--trusted-proxy", NULL};
+                                             "--job-backoff-ms", "--job-threads", "--trusted-proxy", "--streams-per-agent", NULL};
     static const char *const flags[] = {"--secure-cookies", "--quiet", NULL};
     if (sb_cli_check(argc, argv, with_value, flags) < 0)
         return 2;
@@ -132,7 +132,8 @@ int sb_cli_serve(int argc, char **argv)
         sb_store_close(app.store);
         return 1;
     }
-    app.hub = sb_hub_new(app.store, heartbeat);
+    unsigned per_agent = (unsigned)num_opt(argc, argv, "--streams-per-agent", 32, 1, 1000000);
+    app.hub = sb_hub_new(app.store, heartbeat, per_agent);
     app.metrics = sb_metrics_new(sb_route_count);
     app.login_limit = sb_ratelimit_new(10, 15 * 60);
     if (!app.hub || !app.metrics || !app.login_limit) {

@@ -212,7 +212,7 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
-sb_hub *sb_hub_new(sb_store *st, unsigned heartbeat_s)
+sb_hub *sb_hub_new(sb_store *st, unsigned heartbeat_s, unsigned per_agent)
 {
     sb_hub *hub = calloc(1, sizeof *hub);
     if (!hub)
@@ -221,7 +221,7 @@ sb_hub *sb_hub_new(sb_store *st, unsigned heartbeat_s)
     pthread_cond_init(&hub->timer_cv, NULL);
     hub->store = st;
     hub->heartbeat_s = heartbeat_s ? heartbeat_s : 20;
-    hub->per_agent_limit = 32;
+    hub->per_agent_limit = per_agent ? per_agent : 32;
     sb_db *r = sb_store_reader(st);
     hub->last_published = r ? sb_store_events_max_id(r) : 0;
     if (pthread_create(&hub->timer, NULL, timer_main, hub) != 0) {

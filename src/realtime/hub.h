@@ -7,7 +7,8 @@
 #include "http/http.h"
 #include "store/store.h"
 
-sb_hub *sb_hub_new(sb_store *st, unsigned heartbeat_s);
+/* per_agent: open streams one agent may hold (0: 32). */
+sb_hub *sb_hub_new(sb_store *st, unsigned heartbeat_s, unsigned per_agent);
 void sb_hub_free(sb_hub *hub);
 /* Called from the store's commit hook with the writer connection (for reading events that
  * another process committed, which are published first, in order). */
