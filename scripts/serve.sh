@@ -11,14 +11,18 @@ cmake --build build -j"$(nproc)" >/dev/null
 DATA="${SB_DATA:-./data}"
 LISTEN="${SB_LISTEN:-127.0.0.1:8080}"
 EMAIL="${SB_ADMIN_EMAIL:-admin@example.com}"
-if [ ! -f "$DATA/switchboard.db" ] || ! ./build/switchboard token create --data "$DATA" --email "$EMAIL" >/dev/null 2>&1; then
-    PASSWORD="${SB_ADMIN_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')}"
-    printf '%s\n' "$PASSWORD" | ./build/switchboard user add --data "$DATA" --email "$EMAIL" \
-        --name "Administrator" --role admin --password-stdin >/dev/null
+PASSWORD="${SB_ADMIN_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')}"
+if out=$(printf '%s\n' "$PASSWORD" | ./build/switchboard user add --data "$DATA" --email "$EMAIL" \
+        --name "Administrator" --role admin --password-stdin 2>&1); then
     echo "switchboard: created the admin account $EMAIL"
     if [ -z "${SB_ADMIN_PASSWORD:-}" ]; then
         echo "switchboard: its password is $PASSWORD  (shown once; change it after logging in)"
     fi
+else
+    case "$out" in
+        *exists*) ;; # a later start: the account is there already
+        *) echo "$out" >&2; exit 1 ;;
+    esac
 fi
 echo "switchboard: serving http://$LISTEN  (data in $DATA; Ctrl-C stops)"
 exec ./build/switchboard serve --data "$DATA" --listen "$LISTEN"
