@@ -451,14 +451,7 @@ sb_err sb_svc_email_ingest(sb_db *w, void *arg)
         (err = sb_svc_emit_message(w, op->message_id, c.contact_id, false, &customer, now)) != SB_OK)
         goto out;
     if (sb_inbound_effect_for(c.status) == SB_INBOUND_REOPEN) {
-        int old = c.status;
-        sb_svc_set_status(&c, SB_STATUS_OPEN, now);
-        json_t *changes = json_pack("[s]", "status");
-        if ((err = sb_store_conv_save(w, &c, now)) == SB_OK &&
-            (err = sb_svc_system_message(w, c.id, &customer, now, "Reopened by a customer message (was %s)",
-                                         sb_status_name(old))) == SB_OK)
-            err = sb_svc_emit_conversation(w, "conversation.updated", c.id, &customer, changes, now);
-        json_decref(changes);
+        err = sb_svc_reopen(w, &c, &customer, now);
     } else {
         err = sb_svc_emit_conversation(w, "conversation.updated", c.id, &customer, NULL, now);
     }

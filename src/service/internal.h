@@ -14,6 +14,8 @@ sb_err sb_svc_emit_message(sb_db *w, int64_t msg_id, int64_t contact_id, bool in
 sb_err sb_svc_system_message(sb_db *w, int64_t conv_id, const sb_actor *actor, int64_t now, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 void sb_svc_set_status(sb_conv *c, int status, int64_t now);
+/* An inbound message reopened c (pending or solved): status, timeline note, event. */
+sb_err sb_svc_reopen(sb_db *w, sb_conv *c, const sb_actor *customer, int64_t now);
 
 /* Email: queue the delivery of an outbound message on an email conversation (gives it its
  * Message-ID, marks it pending, and enqueues the email.send job). */

@@ -257,6 +257,21 @@ sb_err sb_svc_conv_create(sb_db *w, void *arg)
     return err;
 }
 
+sb_err sb_svc_reopen(sb_db *w, sb_conv *c, const sb_actor *customer, int64_t now)
+{
+    int old = c->status;
+    sb_svc_set_status(c, SB_STATUS_OPEN, now);
+    sb_err err;
+    if ((err = sb_store_conv_save(w, c, now)) != SB_OK ||
+        (err = sb_svc_system_message(w, c->id, customer, now, "Reopened by a customer message (was %s)",
+                                     sb_status_name(old))) != SB_OK)
+        return err;
+    json_t *changes = json_pack("[s]", "status");
+    err = sb_svc_emit_conversation(w, "conversation.updated", c->id, customer, changes, now);
+    json_decref(changes);
+    return err;
+}
+
 void sb_svc_set_status(sb_conv *c, int status, int64_t now)
 {
     if (status == SB_STATUS_SOLVED)
@@ -406,17 +421,8 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
             goto out;
         if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, false, &customer, now)) != SB_OK)
             goto out;
-        if (effect == SB_INBOUND_REOPEN) {
-            int old = c.status;
-            sb_svc_set_status(&c, SB_STATUS_OPEN, now);
-            if ((err = sb_store_conv_save(w, &c, now)) != SB_OK ||
-                (err = sb_svc_system_message(w, c.id, &customer, now, "Reopened by a customer message (was %s)",
-                                      sb_status_name(old))) != SB_OK)
-                goto out;
-            json_t *changes = json_pack("[s]", "status");
-            err = sb_svc_emit_conversation(w, "conversation.updated", c.id, &customer, changes, now);
-            json_decref(changes);
-        }
+        if (effect == SB_INBOUND_REOPEN)
+            err = sb_svc_reopen(w, &c, &customer, now);
         goto out;
     }
     if (!op->internal && c.status == SB_STATUS_CLOSED) {

@@ -4,16 +4,8 @@
 #include <string.h>
 
 #include "core/conversation.h"
+#include "store/internal.h"
 #include "store/store.h"
-
-static sb_err step_done(sb_stmt *s)
-{
-    int rc = sb_db_step(s);
-    sb_db_reset(s);
-    if (rc == SB_DB_DONE || rc == SB_DB_ROW)
-        return SB_OK;
-    return rc == SB_DB_CONSTRAINT ? SB_E_CONFLICT : SB_E_INTERNAL;
-}
 
 static char *dup_col(sb_stmt *s, int c)
 {

@@ -4,23 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/internal.h"
 #include "store/store.h"
-
-static sb_err step_done(sb_stmt *s)
-{
-    int rc = sb_db_step(s);
-    sb_db_reset(s);
-    if (rc == SB_DB_DONE || rc == SB_DB_ROW)
-        return SB_OK;
-    return rc == SB_DB_CONSTRAINT ? SB_E_CONFLICT : SB_E_INTERNAL;
-}
-
-static json_t *one_row(sb_stmt *s)
-{
-    json_t *o = sb_db_step(s) == SB_DB_ROW ? sb_db_row_json(s) : NULL;
-    sb_db_reset(s);
-    return o;
-}
 
 sb_err sb_store_message_set_delivery(sb_db *w, int64_t message_id, const char *status, const char *error)
 {
