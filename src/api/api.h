@@ -28,6 +28,9 @@ int sb_api_only(sb_req *r, const char *const *allowed);
 
 sb_actor sb_api_actor(sb_req *r);
 int sb_api_not_found(sb_req *r, const char *what, int64_t id);
+/* A file name we can put in a MIME header or a download: no control characters or slashes. */
+bool sb_api_safe_filename(const char *name);
+bool sb_api_mime_type_ok(const char *type);
 
 /* ---- handlers ---- */
 int sb_api_healthz(sb_req *r);

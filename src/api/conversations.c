@@ -326,6 +326,9 @@ static int parse_attachments(sb_req *r, sb_message_op *op)
         const char *type = json_string_value(json_object_get(a, "content_type"));
         if (!sha || !name || !*name || strlen(name) > 255 || (type && strlen(type) > 127))
             return sb_req_fail(r, SB_E_VALIDATION, "each attachment needs sha256 and filename (from POST /api/v1/uploads)");
+        if (!sb_api_safe_filename(name) || (type && !sb_api_mime_type_ok(type)))
+            return sb_req_fail(r, SB_E_VALIDATION, "attachment names may not contain control characters or slashes, "
+                                                   "and content_type must be type/subtype");
         long long size = sb_blob_size(sb_store_data_dir(r->app->store), sha);
         if (size < 0)
             return sb_req_fail(r, SB_E_VALIDATION, "attachment %.64s was not uploaded", sha);

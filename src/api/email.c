@@ -242,13 +242,16 @@ int sb_api_message_raw(sb_req *r)
 int sb_api_upload(sb_req *r)
 {
     const char *name = sb_req_query(r, "filename");
-    if (!name || !*name || strlen(name) > 255 || strpbrk(name, "/\\"))
-        return sb_req_fail(r, SB_E_VALIDATION, "give ?filename= (a name without slashes, at most 255 bytes)");
+    if (!sb_api_safe_filename(name))
+        return sb_req_fail(r, SB_E_VALIDATION,
+                           "give ?filename= (at most 255 bytes, no slashes or control characters)");
     if (r->raw_len == 0)
         return sb_req_fail(r, SB_E_VALIDATION, "the body is the file, and it is empty");
     const char *type = sb_req_header(r, "Content-Type");
-    if (!type || !*type || strlen(type) > 127 || strchr(type, '\n'))
-        type = "application/octet-stream";
+    char base[128];
+    snprintf(base, sizeof base, "%s", type ? type : "");
+    base[strcspn(base, "; ")] = '\0'; /* parameters (charset=...) are not kept */
+    type = sb_api_mime_type_ok(base) ? base : "application/octet-stream";
     char hex[65];
     if (sb_blob_put(sb_store_data_dir(r->app->store), r->raw, r->raw_len, hex) < 0)
         return sb_req_fail(r, SB_E_INTERNAL, "cannot store the file");

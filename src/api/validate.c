@@ -133,3 +133,33 @@ int sb_api_not_found(sb_req *r, const char *what, int64_t id)
 {
     return sb_req_fail(r, SB_E_NOT_FOUND, "%s %lld not found", what, (long long)id);
 }
+
+bool sb_api_safe_filename(const char *name)
+{
+    if (!name || !*name || strlen(name) > 255)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+            return false;
+    return true;
+}
+
+/* RFC 2045: token "/" token, where a token is printable ASCII without specials. */
+bool sb_api_mime_type_ok(const char *type)
+{
+    static const char specials[] = "()<>@,;:\\\"/[]?= ";
+    int slashes = 0;
+    size_t seg = 0;
+    for (const unsigned char *p = (const unsigned char *)type; *p; p++) {
+        if (*p == '/') {
+            if (!seg || ++slashes > 1)
+                return false;
+            seg = 0;
+            continue;
+        }
+        if (*p <= 0x20 || *p >= 0x7f || strchr(specials, *p))
+            return false;
+        seg++;
+    }
+    return slashes == 1 && seg > 0 && strlen(type) <= 127;
+}

@@ -184,14 +184,26 @@ static bool sender_belongs(sb_db *w, const sb_conv *c, const char *from)
 
 /* Threading: our Message-IDs first, then the signed reply address, then the subject marker
  * (only for a sender who is already part of that conversation). */
-static int64_t thread(sb_db *w, const sb_email_ingest_op *op)
+/* The conversation an inbound message continues, and whether the evidence is strong enough
+ * to let the message change who is on the thread. Trusted: it answers a Message-ID we sent
+ * (random, known only to the recipients) or writes to the signed reply address. Weaker, and
+ * only for a sender who already belongs to the conversation: an inbound Message-ID of the
+ * thread, or the [#id] subject marker (From can be forged; ids are sequential). */
+static int64_t thread(sb_db *w, const sb_email_ingest_op *op, bool *trusted)
 {
+    *trusted = false;
     int64_t conv;
-    if (op->in_reply_to && (conv = sb_store_email_id_conversation(w, op->in_reply_to, -1, NULL)))
-        return conv;
-    for (size_t i = op->nreferences; i-- > 0;)
-        if ((conv = sb_store_email_id_conversation(w, op->references[i], -1, NULL)))
+    const char *ids[101];
+    size_t nids = 0;
+    if (op->in_reply_to)
+        ids[nids++] = op->in_reply_to;
+    for (size_t i = op->nreferences; i-- > 0 && nids < 101;)
+        ids[nids++] = op->references[i];
+    for (size_t i = 0; i < nids; i++)
+        if ((conv = sb_store_email_id_conversation(w, ids[i], 1, NULL))) {
+            *trusted = true;
             return conv;
+        }
     for (int pass = 0; pass < 2; pass++) {
         const sb_email_address *list = pass ? op->cc : op->to;
         size_t n = pass ? op->ncc : op->nto;
@@ -205,22 +217,54 @@ static int64_t thread(sb_db *w, const sb_email_ingest_op *op)
                 sb_conv c;
                 if (sb_store_conv_load(w, id, &c) == SB_OK) {
                     sb_conv_release(&c);
+                    *trusted = true;
                     return id;
                 }
             }
         }
     }
+    int64_t candidates[102];
+    size_t nc = 0;
+    for (size_t i = 0; i < nids; i++)
+        if ((conv = sb_store_email_id_conversation(w, ids[i], 0, NULL)))
+            candidates[nc++] = conv;
     int64_t marked = sb_email_subject_marker(op->subject);
-    if (marked) {
+    if (marked)
+        candidates[nc++] = marked;
+    for (size_t i = 0; i < nc; i++) {
         sb_conv c;
-        if (sb_store_conv_load(w, marked, &c) == SB_OK) {
+        if (sb_store_conv_load(w, candidates[i], &c) == SB_OK) {
             bool ok = sender_belongs(w, &c, op->from.addr);
             sb_conv_release(&c);
             if (ok)
-                return marked;
+                return candidates[i];
         }
     }
     return 0;
+}
+
+/* Whether message msg came from `from` (its contact's address, or one of our mailboxes for
+ * our own mail): a Message-ID alone is the sender's to choose, not proof of identity. */
+static bool same_sender(sb_db *w, int64_t msg, const char *from)
+{
+    json_t *m = sb_store_message_row(w, msg);
+    bool same = false;
+    if (m && strcmp(json_string_value(json_object_get(m, "author_type")), "contact") == 0) {
+        json_t *contact = sb_store_contact_get(w, json_integer_value(json_object_get(m, "author_id")));
+        size_t i;
+        json_t *ident;
+        json_array_foreach(json_object_get(contact, "identities"), i, ident)
+        {
+            if (strcmp(json_string_value(json_object_get(ident, "kind")), "email") == 0 &&
+                same_addr(json_string_value(json_object_get(ident, "value")), from))
+                same = true;
+        }
+        json_decref(contact);
+    } else if (m) {
+        same = sb_store_mailbox_find(w, from ? from : "") != 0;
+    }
+    json_decref(m);
+    return same;
 }
 
 static sb_err resolve_sender(sb_db *w, sb_email_ingest_op *op, int64_t now, int64_t *contact_id)
@@ -271,6 +315,8 @@ static sb_err add_cc(sb_db *w, sb_email_ingest_op *op, const sb_conv *c, int64_t
 {
     json_t *mb = mailbox_id ? sb_store_mailbox_get(w, mailbox_id) : NULL;
     const char *ours = mb ? json_string_value(json_object_get(mb, "address")) : NULL;
+    json_t *customer = sb_store_contact_get(w, c->contact_id);
+    const char *customer_email = customer ? json_string_value(json_object_get(customer, "email")) : NULL;
     sb_err err = SB_OK;
     /* Everyone on the thread but us and the customer gets the replies too. */
     for (int pass = 0; pass < 2 && err == SB_OK; pass++) {
@@ -280,11 +326,14 @@ static sb_err add_cc(sb_db *w, sb_email_ingest_op *op, const sb_conv *c, int64_t
             const char *a = list[i].addr;
             char sig[SB_REPLY_SIG_LEN + 1];
             if (same_addr(a, ours) || sb_email_token_parse(a, sig) || sb_store_mailbox_find(w, a) ||
-                same_addr(a, op->from.addr))
+                same_addr(a, op->from.addr) || same_addr(a, customer_email))
+                continue;
+            if (strlen(a) > 254)
                 continue;
             err = sb_store_conv_cc_add(w, c->id, a, list[i].name);
         }
     }
+    json_decref(customer);
     json_decref(mb);
     return err;
 }
@@ -303,8 +352,8 @@ static sb_err acknowledge(sb_db *w, sb_email_ingest_op *op, const sb_conv *c, in
     const char *tpl = json_string_value(json_object_get(mb, "ack_template"));
     sb_buf body;
     sb_buf_init(&body, 64 * 1024);
-    if (!tpl || !*tpl)
-        tpl = "Hello {{name}},\n\nwe received your message \"{{subject}}\" and will answer soon. "
+    if (!tpl || !*tpl) /* echoes nothing of the sender's: a forged From cannot turn it into spam */
+        tpl = "Hello,\n\nwe received your message and will answer soon. "
               "Your request number is #{{conversation_id}}.\n";
     for (const char *p = tpl; *p;) {
         if (strncmp(p, "{{name}}", 8) == 0) {
@@ -373,8 +422,11 @@ sb_err sb_svc_email_ingest(sb_db *w, void *arg)
     sb_err err;
     /* The same message again (an MTA retry after we committed but before it heard back). */
     if (op->rfc_message_id) {
-        int64_t msg = 0, conv = sb_store_email_id_conversation(w, op->rfc_message_id, 0, &msg);
-        if (conv && msg) {
+        /* Our own mail coming back (an alias that forwards to us, a list we wrote to). */
+        int64_t msg = 0, conv = sb_store_email_id_conversation(w, op->rfc_message_id, 1, &msg);
+        if (!conv)
+            conv = sb_store_email_id_conversation(w, op->rfc_message_id, 0, &msg);
+        if (conv && msg && same_sender(w, msg, op->from.addr)) {
             op->conversation_id = conv;
             op->message_id = msg;
             op->duplicate = true;
@@ -408,7 +460,11 @@ sb_err sb_svc_email_ingest(sb_db *w, void *arg)
         }
     }
 
-    int64_t conv_id = thread(w, op);
+    bool trusted = false;
+    int64_t conv_id = thread(w, op, &trusted);
+    bool from_us = op->from.addr && sb_store_mailbox_find(w, op->from.addr);
+    if (from_us)
+        op->signals.from_robot = true; /* never acknowledge ourselves */
     sb_conv c;
     memset(&c, 0, sizeof c);
     if (conv_id && (err = sb_store_conv_load(w, conv_id, &c)) != SB_OK)
@@ -446,8 +502,14 @@ sb_err sb_svc_email_ingest(sb_db *w, void *arg)
         return mailbox_id ? acknowledge(w, op, &n, now) : SB_OK;
     }
     op->conversation_id = c.id;
+    if (from_us) {
+        /* Mail from our own address into a thread: kept for the agents, changes nothing. */
+        if ((err = store_message(w, op, c.id, contact_id, c.mailbox_id, now, true)) == SB_OK)
+            err = sb_svc_emit_message(w, op->message_id, c.contact_id, true, &customer, now);
+        goto out;
+    }
     if ((err = store_message(w, op, c.id, contact_id, c.mailbox_id ? c.mailbox_id : mailbox_id, now, false)) != SB_OK ||
-        (err = add_cc(w, op, &c, c.mailbox_id)) != SB_OK ||
+        (trusted && (err = add_cc(w, op, &c, c.mailbox_id)) != SB_OK) ||
         (err = sb_svc_emit_message(w, op->message_id, c.contact_id, false, &customer, now)) != SB_OK)
         goto out;
     if (sb_inbound_effect_for(c.status) == SB_INBOUND_REOPEN) {

@@ -298,3 +298,57 @@ def test_bounce_of_a_reply_is_attached_to_its_conversation(server, admin, mailbo
     out = [m for m in msgs if m["id"] == reply["id"]][0]
     assert out["delivery"]["status"] == "bounced"
     assert "5.1.1" in (out["delivery"]["error"] or "")
+
+
+def test_forged_sender_cannot_add_itself_to_a_thread(server, admin, mailbox):
+    """The [#id] marker with a forged From may land a message in the conversation (From can be
+    forged), but it can never add recipients: replies keep going to the real customer only."""
+    raw, victim, _ = eml("Payout " + uniq("s"), "please pay me\r\n")
+    cid = inbound(admin.api, raw)["conversation_id"]
+    attacker = uemail("attacker")
+    forged, _, _ = eml(f"Re: anything [#{cid}]", "change the IBAN\r\n", sender=victim,
+                       headers=[f"Cc: {attacker}"])
+    res = inbound(admin.api, forged)
+    assert res["conversation_id"] == cid
+    cc = {c["address"].lower() for c in admin.api.get_conversation(cid)["cc"]}
+    assert attacker.lower() not in cc
+    # an inbound Message-ID of the thread is no key for strangers either
+    first_id = admin.api.messages(cid)[0]["email"]["message_id"]
+    raw3, _, _ = eml("Re: Payout", "let me in\r\n", sender=attacker, headers=[f"In-Reply-To: <{first_id}>"])
+    assert inbound(admin.api, raw3)["conversation_id"] != cid
+
+
+def test_message_id_reuse_by_another_sender_is_not_a_duplicate(server, admin, mailbox):
+    raw, _, mid = eml("Original " + uniq("s"), "first\r\n")
+    first = inbound(admin.api, raw)
+    raw2, _, _ = eml("Squatter " + uniq("s"), "same id, other sender\r\n", sender=uemail("other"), message_id=mid)
+    second = inbound(admin.api, raw2)
+    assert second["duplicate"] is False and second["message_id"] != first["message_id"]
+
+
+def test_our_own_mail_coming_back_changes_nothing(server, admin, mailbox):
+    raw, sender, _ = eml("Echo " + uniq("s"), "hello\r\n")
+    cid = inbound(admin.api, raw)["conversation_id"]
+    reply = admin.api.post_message(cid, "Answer from us")
+    ours = reply["email"]["message_id"]
+    echo = (f"From: Acme Support <{MAILBOX}>\r\nTo: {sender}\r\nSubject: Re: Echo [#{cid}]\r\n"
+            f"Message-ID: <{ours}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nAnswer from us\r\n").encode()
+    res = inbound(admin.api, echo)
+    assert res["duplicate"] is True and res["message_id"] == reply["id"]
+    assert len([m for m in admin.api.messages(cid) if m["kind"] != "system"]) == 2
+
+
+def test_attachment_names_cannot_inject_mime_headers(server, admin, mailbox):
+    raw, _, _ = eml("Inject " + uniq("s"), "x\r\n")
+    cid = inbound(admin.api, raw)["conversation_id"]
+    r = admin.api.post("/api/v1/uploads", params={"filename": "x.txt\r\nContent-Type: text/html"}, data=b"x",
+                       headers={"Content-Type": "text/plain"})
+    assert_error(r, 422, "validation_failed")
+    up = admin.api.post("/api/v1/uploads", params={"filename": "x.txt"}, data=b"x",
+                        headers={"Content-Type": "text/plain; charset=utf-8"}, expect=201).json()
+    assert up["content_type"] == "text/plain"
+    for bad in ({"filename": "a\r\n\r\n--b"}, {"filename": "ok.txt", "content_type": "text/html\r\nX: y"}):
+        att = {"sha256": up["sha256"], "filename": "ok.txt", "content_type": "text/plain"}
+        att.update(bad)
+        r = admin.api.post(f"/api/v1/conversations/{cid}/messages", json={"body": "see file", "attachments": [att]})
+        assert_error(r, 422, "validation_failed")

@@ -86,13 +86,22 @@ static const char *folder_of(const char *url)
 
 typedef struct {
     char key[48];
-    char value[64];
+    char value[96];
 } imap_state_op;
 
 static sb_err save_state(sb_db *w, void *arg)
 {
     imap_state_op *op = arg;
     return sb_store_setting_put(w, op->key, op->value);
+}
+
+#define IMAP_MAX_FAILURES 3
+
+static void note_failure(sb_store *st, imap_state_op *op, unsigned long validity, unsigned long last,
+                         unsigned long uid, unsigned long count)
+{
+    snprintf(op->value, sizeof op->value, "%lu:%lu:%lu:%lu", validity, last, uid, count);
+    sb_store_write(st, save_state, op);
 }
 
 sb_job_result sb_imap_poll_job(sb_jobs *jobs, sb_job *job, char *err, size_t errlen)
@@ -124,13 +133,13 @@ sb_job_result sb_imap_poll_job(sb_jobs *jobs, sb_job *job, char *err, size_t err
     imap_state_op st_op;
     snprintf(st_op.key, sizeof st_op.key, "imap:%lld", (long long)mailbox_id);
     char *state = sb_store_setting_get(db, st_op.key);
-    unsigned long validity = 0, last = 0, have_validity = 0;
+    unsigned long validity = 0, last = 0, have_validity = 0, fail_uid = 0, fail_count = 0;
     bool known = state != NULL;
     if (state)
-        sscanf(state, "%lu:%lu", &have_validity, &last);
+        sscanf(state, "%lu:%lu:%lu:%lu", &have_validity, &last, &fail_uid, &fail_count);
     free(state);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "STATUS \"%s\" (UIDVALIDITY)", folder_of(a.url));
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "STATUS \"%.500s\" (UIDVALIDITY UIDNEXT)", folder_of(a.url));
     sb_buf_reset(&out);
     if (imap_command(&a, cmd, &out, err, errlen) != CURLE_OK) {
         res = SB_JOB_RETRY;
@@ -138,6 +147,8 @@ sb_job_result sb_imap_poll_job(sb_jobs *jobs, sb_job *job, char *err, size_t err
     }
     const char *v = out.data ? strstr(out.data, "UIDVALIDITY ") : NULL;
     validity = v ? strtoul(v + 12, NULL, 10) : 0;
+    const char *nx = out.data ? strstr(out.data, "UIDNEXT ") : NULL;
+    unsigned long uidnext = nx ? strtoul(nx + 8, NULL, 10) : 0;
     if (!known || validity != have_validity) {
         sb_buf_reset(&out);
         if (imap_command(&a, "UID SEARCH UNSEEN", &out, err, errlen) != CURLE_OK) {
@@ -149,19 +160,11 @@ sb_job_result sb_imap_poll_job(sb_jobs *jobs, sb_job *job, char *err, size_t err
         for (size_t i = 0; i < n; i++)
             if (!first || uids[i] < first)
                 first = uids[i];
-        if (!n) { /* nothing unseen: start after the newest message */
-            sb_buf_reset(&out);
-            if (imap_command(&a, "UID SEARCH ALL", &out, err, errlen) != CURLE_OK) {
-                res = SB_JOB_RETRY;
-                goto out;
-            }
-            size_t m = parse_search(out.data, uids, MAX_PER_POLL);
-            for (size_t i = 0; i < m; i++)
-                if (uids[i] + 1 > first)
-                    first = uids[i] + 1;
-        }
+        if (!n) /* nothing unseen: start after the newest message */
+            first = uidnext;
         last = first ? first - 1 : 0;
-        snprintf(st_op.value, sizeof st_op.value, "%lu:%lu", validity, last);
+        fail_uid = fail_count = 0;
+        snprintf(st_op.value, sizeof st_op.value, "%lu:%lu:0:0", validity, last);
         if (sb_store_write(st, save_state, &st_op) != SB_OK) {
             res = SB_JOB_RETRY;
             goto out;
@@ -177,12 +180,35 @@ sb_job_result sb_imap_poll_job(sb_jobs *jobs, sb_job *job, char *err, size_t err
     for (size_t i = 0; i < n; i++) {
         if (uids[i] <= last)
             continue; /* "n:*" always names the newest message, even an old one */
+        /* A message we cannot take (too large, or failing again and again) must not stop the
+         * folder: it is skipped with a warning and stays on the mail server. */
+        bool skip = fail_uid == uids[i] && fail_count >= IMAP_MAX_FAILURES;
+        snprintf(cmd, sizeof cmd, "UID FETCH %lu RFC822.SIZE", uids[i]);
+        sb_buf_reset(&out);
+        if (!skip && imap_command(&a, cmd, &out, err, errlen) == CURLE_OK && out.data) {
+            const char *sz = strstr(out.data, "RFC822.SIZE ");
+            if (sz && strtoul(sz + 12, NULL, 10) > SB_IMAP_MAX_MESSAGE)
+                skip = true;
+        }
+        if (skip) {
+            sb_warn("msg=\"imap message skipped; it stays on the server\" mailbox=%lld uid=%lu reason=\"%s\"",
+                    (long long)mailbox_id, uids[i], fail_count >= IMAP_MAX_FAILURES ? "failed repeatedly" : "too large");
+            last = uids[i];
+            fail_uid = fail_count = 0;
+            snprintf(st_op.value, sizeof st_op.value, "%lu:%lu:0:0", validity, last);
+            if (sb_store_write(st, save_state, &st_op) != SB_OK) {
+                res = SB_JOB_RETRY;
+                break;
+            }
+            continue;
+        }
         char url[1200];
         sb_buf msg;
         sb_buf_init(&msg, SB_IMAP_MAX_MESSAGE + 4096);
         snprintf(url, sizeof url, "%s/;UID=%lu", a.url, uids[i]);
         if (imap_request(&a, url, NULL, &msg, err, errlen) != CURLE_OK || !msg.len) {
             sb_buf_release(&msg);
+            note_failure(st, &st_op, validity, last, uids[i], fail_uid == uids[i] ? fail_count + 1 : 1);
             res = SB_JOB_RETRY;
             break;
         }
@@ -204,11 +230,13 @@ sb_job_result sb_imap_poll_job(sb_jobs *jobs, sb_job *job, char *err, size_t err
         sb_buf_release(&msg);
         if (!stored) {
             snprintf(err, errlen, "could not store message uid %lu", uids[i]);
+            note_failure(st, &st_op, validity, last, uids[i], fail_uid == uids[i] ? fail_count + 1 : 1);
             res = SB_JOB_RETRY;
             break;
         }
         last = uids[i];
-        snprintf(st_op.value, sizeof st_op.value, "%lu:%lu", validity, last);
+        fail_uid = fail_count = 0;
+        snprintf(st_op.value, sizeof st_op.value, "%lu:%lu:0:0", validity, last);
         if (sb_store_write(st, save_state, &st_op) != SB_OK) {
             res = SB_JOB_RETRY;
             break;

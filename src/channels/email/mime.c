@@ -66,6 +66,7 @@ typedef enum {
     W_ATTACHMENT_BIG,
     W_TOO_MANY_ADDRESSES,
     W_CHARSET,
+    W_HEADER_CUT,
     W_COUNT
 } mime_warning;
 
@@ -81,6 +82,7 @@ static const char *const warning_text[W_COUNT] = {
     [W_ATTACHMENT_BIG] = "An attachment is too large and was not kept",
     [W_TOO_MANY_ADDRESSES] = "Only the first recipients were kept",
     [W_CHARSET] = "A part uses an unknown character set, its text was decoded by guess",
+    [W_HEADER_CUT] = "A header line was too long and was cut",
 };
 
 /* GMime parser issues that mean content may be lost or misread. Invalid header names are
@@ -1950,6 +1952,55 @@ static void extract(mime_ctx *c, GMimeMessage *msg)
     }
 }
 
+#define HEADER_FIELD_MAX (64u << 10) /* one header with its continuation lines */
+#define HEADER_BLOCK_MAX (1u << 20)  /* all top-level headers together */
+
+/* GMime builds every address or id of a header before our limits apply: a 30 MiB Cc line
+ * costs gigabytes. Returns a copy whose top-level header fields are cut to HEADER_FIELD_MAX
+ * (and the block to HEADER_BLOCK_MAX), or NULL when nothing needs cutting. */
+static char *cap_headers(const char *raw, size_t len, size_t *out_len)
+{
+    size_t end = 0; /* end of the header block */
+    while (end < len) {
+        const char *nl = memchr(raw + end, '\n', len - end);
+        size_t line_end = nl ? (size_t)(nl - raw) + 1 : len;
+        size_t content = line_end - end;
+        if (content <= 2 && (raw[end] == '\n' || (raw[end] == '\r' && content == 2)))
+            break;
+        end = line_end;
+    }
+    bool needed = end > HEADER_BLOCK_MAX;
+    for (size_t i = 0, field = 0; i < end && !needed; i++) {
+        if (raw[i] == '\n' && i + 1 < end && raw[i + 1] != ' ' && raw[i + 1] != '\t')
+            field = i + 1;
+        else if (i - field > HEADER_FIELD_MAX)
+            needed = true;
+    }
+    if (!needed)
+        return NULL;
+    char *copy = malloc(len + 2);
+    if (!copy)
+        return NULL;
+    size_t o = 0, field = 0;
+    for (size_t i = 0; i < end; i++) {
+        bool starts = i == 0 || (raw[i - 1] == '\n' && raw[i] != ' ' && raw[i] != '\t');
+        if (starts) {
+            field = i;
+            if (o >= HEADER_BLOCK_MAX)
+                break; /* the remaining fields are dropped */
+        }
+        if (i - field < HEADER_FIELD_MAX)
+            copy[o++] = raw[i];
+        else if (i - field == HEADER_FIELD_MAX)
+            copy[o++] = '\n'; /* the field ends here; the rest of it (continuations too) is dropped */
+    }
+    memcpy(copy + o, raw + end, len - end);
+    o += len - end;
+    copy[o] = '\0';
+    *out_len = o;
+    return copy;
+}
+
 int sb_mime_parse(const char *raw, size_t len, const sb_mime_limits *lim, sb_mime_message *out)
 {
     sb_mime_init();
@@ -1967,10 +2018,16 @@ int sb_mime_parse(const char *raw, size_t len, const sb_mime_limits *lim, sb_mim
     sb_buf_init(&c.html, lim->max_body + 1);
     c.opts = options_new(&c);
 
-    char *normal = NULL;
+    char *normal = NULL, *capped = NULL;
     GMimeMessage *msg = NULL;
     if (!raw)
         len = 0;
+    size_t capped_len = 0;
+    if (len && (capped = cap_headers(raw, len, &capped_len)) != NULL) {
+        raw = capped;
+        len = capped_len;
+        warn(&c, W_HEADER_CUT);
+    }
     if (len && cr_only(raw, len)) {
         normal = malloc(len);
         if (!normal) {
@@ -2016,6 +2073,7 @@ out:
     sb_buf_release(&c.html);
     free(c.returned_id);
     free(normal);
+    free(capped);
     if (c.oom) {
         sb_mime_release(out);
         return -1;

@@ -123,6 +123,13 @@ char *sb_email_compose_message(const sb_email_compose *m)
 
 /* ---- SMTP ---- */
 
+/* libcurl before 8.2 (Debian 12 has 7.88) spells it with three Ls. */
+#ifdef CURLOPT_MAIL_RCPT_ALLOWFAILS
+#define SB_CURLOPT_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLOWFAILS
+#else
+#define SB_CURLOPT_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLLOWFAILS
+#endif
+
 typedef struct {
     const char *data;
     size_t len, off;
@@ -170,6 +177,9 @@ static int smtp_send(const char *url, const char *user, const char *password, co
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    /* A refused Cc (a typo, a gone colleague) must not cut the customer off: the server's
+     * refusal of some recipients is fine as long as one (the customer, listed first) takes it. */
+    curl_easy_setopt(c, SB_CURLOPT_RCPT_ALLOWFAILS, 1L);
     if (user && *user) {
         curl_easy_setopt(c, CURLOPT_USERNAME, user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
@@ -273,8 +283,12 @@ sb_job_result sb_email_send_job(sb_jobs *jobs, sb_job *job, char *err, size_t er
             in_reply_to = id;
     }
     rcpts[0] = to;
-    for (size_t i = 0; i < ncc; i++)
-        ccs[i] = rcpts[i + 1] = json_string_value(json_object_get(json_array_get(cc, i), "address"));
+    size_t nrc = 1, nccs = 0;
+    for (size_t i = 0; i < ncc; i++) {
+        const char *a = json_string_value(json_object_get(json_array_get(cc, i), "address"));
+        if (a && strlen(a) <= 254 && !strpbrk(a, "\r\n<>"))
+            ccs[nccs++] = rcpts[nrc++] = a;
+    }
     const char *mb_addr = json_string_value(json_object_get(mailbox, "address"));
     const char *mb_name = json_string_value(json_object_get(mailbox, "name"));
     char from_name[300], reply_to[400], sig[SB_REPLY_SIG_LEN + 1];
