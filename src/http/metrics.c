@@ -126,6 +126,19 @@ void sb_metrics_render(sb_app *app, sb_buf *out)
                   "# TYPE switchboard_http_connections gauge\n"
                   "switchboard_http_connections %u\n",
                   sb_http_open_connections());
+    sb_db *db = sb_store_reader(app->store);
+    json_t *jobs = db ? sb_store_job_counts(db) : NULL;
+    sb_buf_puts(out, "# HELP switchboard_jobs Jobs not done yet, by kind and state (failed ones stay for inspection).\n"
+                     "# TYPE switchboard_jobs gauge\n");
+    size_t i;
+    json_t *row;
+    json_array_foreach(jobs, i, row)
+    {
+        sb_buf_printf(out, "switchboard_jobs{kind=\"%s\",state=\"%s\"} %lld\n",
+                      json_string_value(json_object_get(row, "kind")), json_string_value(json_object_get(row, "state")),
+                      (long long)json_integer_value(json_object_get(row, "n")));
+    }
+    json_decref(jobs);
     sb_store_stats st;
     sb_store_get_stats(app->store, &st);
     static const char *const le[] = {"1", "2", "4", "8", "16", "32", "64", "+Inf"};

@@ -279,6 +279,8 @@ sb_err sb_store_job_claim(sb_db *w, int64_t now, sb_job *job);
 sb_err sb_store_job_finish(sb_db *w, int64_t id, const char *state, const char *error, int64_t run_at, int64_t now);
 sb_err sb_store_jobs_recover(sb_db *w, int64_t now);
 int64_t sb_store_job_next_due(sb_db *db); /* 0 when nothing is queued */
+/* [{kind, state, n}] for jobs not done (queued, running, failed): for monitoring. */
+json_t *sb_store_job_counts(sb_db *db);
 
 /* ---- search ---- */
 /* `fts_query` is already in the engine's safe syntax (see service). statuses like the filter. */

@@ -110,3 +110,10 @@ void sb_job_release(sb_job *job)
     json_decref(job->payload);
     job->payload = NULL;
 }
+
+json_t *sb_store_job_counts(sb_db *db)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT kind, state, COUNT(*) AS n FROM jobs WHERE state <> 'done'"
+                                   " GROUP BY kind, state ORDER BY kind, state");
+    return s ? sb_store_rows_json(s) : NULL;
+}

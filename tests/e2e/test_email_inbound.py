@@ -352,3 +352,25 @@ def test_attachment_names_cannot_inject_mime_headers(server, admin, mailbox):
         att.update(bad)
         r = admin.api.post(f"/api/v1/conversations/{cid}/messages", json={"body": "see file", "attachments": [att]})
         assert_error(r, 422, "validation_failed")
+
+
+def test_failed_deliveries_show_in_metrics(server, admin, mailbox):
+    """A reply that cannot be delivered (this mailbox has no SMTP server) fails for good at
+    once, is marked on the message, and is counted for monitoring."""
+    import time
+    from sbtest import SLOW
+    raw, _, _ = eml("Metrics " + uniq("s"), "hello\r\n")
+    cid = inbound(admin.api, raw)["conversation_id"]
+    reply = admin.api.post_message(cid, "cannot go out")
+    deadline = time.monotonic() + 10 * SLOW
+    status = None
+    while time.monotonic() < deadline:
+        status = next(m for m in admin.api.messages(cid) if m["id"] == reply["id"])["delivery"]["status"]
+        if status == "failed":
+            break
+        time.sleep(0.1)
+    assert status == "failed"
+    notes = [m for m in admin.api.messages(cid) if m["kind"] == "system"]
+    assert any("no SMTP server" in m["body_text"] for m in notes)
+    text = admin.api.get("/metrics", expect=200).text
+    assert 'switchboard_jobs{kind="email.send",state="failed"}' in text
