@@ -11,7 +11,7 @@ PACKAGES="
     libcmocka-dev clang libclang-rt-14-dev
     postfix dovecot-imapd dovecot-lmtpd
     python3 python3-pytest python3-requests
-    wrk curl procps
+    wrk curl procps tzdata
 "
 missing=""
 for p in $PACKAGES; do
