@@ -23,6 +23,9 @@ int sb_api_bool(sb_req *r, const char *key, bool *present, bool *out);
 /* Query integers. */
 int sb_api_query_limit(sb_req *r, int def, int max, int *out);
 int sb_api_query_id(sb_req *r, const char *key, int64_t *out); /* "none" -> -1 */
+/* ?status=open,pending -> ",open,pending," in list (empty when absent), every name checked;
+ * one holds the name when exactly one status was given. */
+int sb_api_query_statuses(sb_req *r, char list[128], char one[16]);
 /* Rejects fields not in the NULL-terminated list (422). */
 int sb_api_only(sb_req *r, const char *const *allowed);
 

@@ -13,27 +13,6 @@
 #define MAX_TAGS 50
 #define MAX_TAG_LEN 64
 
-/* "open,pending" -> ",open,pending," after checking every name. */
-static int parse_statuses(sb_req *r, const char *q, char *out, size_t n)
-{
-    if (!q || !*q) {
-        out[0] = '\0';
-        return SB_OK;
-    }
-    if (strlen(q) + 3 > n)
-        return sb_req_fail(r, SB_E_BAD_REQUEST, "status list too long");
-    char tmp[128];
-    snprintf(tmp, sizeof tmp, "%s", q);
-    snprintf(out, n, ",");
-    for (char *save = NULL, *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (sb_status_parse(tok) < 0)
-            return sb_req_fail(r, SB_E_BAD_REQUEST, "unknown status \"%.32s\"", tok);
-        strncat(out, tok, n - strlen(out) - 1);
-        strncat(out, ",", n - strlen(out) - 1);
-    }
-    return SB_OK;
-}
-
 static int parse_tags(sb_req *r, json_t **out)
 {
     json_t *v = json_object_get(r->body, "tags");
@@ -75,9 +54,9 @@ int sb_api_conversations_list(sb_req *r)
 {
     sb_conv_filter f = {0};
     int limit;
-    char statuses[128];
+    char statuses[128], one[16];
     int rc;
-    if ((rc = parse_statuses(r, sb_req_query(r, "status"), statuses, sizeof statuses)) != SB_OK ||
+    if ((rc = sb_api_query_statuses(r, statuses, one)) != SB_OK ||
         (rc = sb_api_query_id(r, "assignee_id", &f.assignee_id)) != SB_OK ||
         (rc = sb_api_query_id(r, "team_id", &f.team_id)) != SB_OK ||
         (rc = sb_api_query_id(r, "contact_id", &f.contact_id)) != SB_OK ||
@@ -86,6 +65,7 @@ int sb_api_conversations_list(sb_req *r)
     if (f.contact_id < 0)
         return sb_req_fail(r, SB_E_BAD_REQUEST, "contact_id must be an id");
     f.statuses = statuses[0] ? statuses : NULL;
+    f.status = one[0] ? one : NULL;
     f.priority = sb_req_query(r, "priority");
     if (f.priority && !*f.priority)
         f.priority = NULL;

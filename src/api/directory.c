@@ -41,18 +41,6 @@ static int submit_entity(sb_req *r, sb_entity entity, sb_op_kind kind, int64_t i
     return sb_req_submit(r, sb_svc_entity_write, er, entity_req_free, er->e.errmsg);
 }
 
-static json_t *entity_get(sb_db *db, sb_entity e, int64_t id)
-{
-    switch (e) {
-    case SB_ENT_AGENT: return sb_store_agent_get(db, id);
-    case SB_ENT_TEAM: return sb_store_team_get(db, id);
-    case SB_ENT_ORG: return sb_store_org_get(db, id);
-    case SB_ENT_CONTACT: return sb_store_contact_get(db, id);
-    case SB_ENT_TAG: return sb_store_tag_get(db, id);
-    }
-    return NULL;
-}
-
 int sb_api_entity_finish(sb_req *r)
 {
     entity_req *er = r->op;
@@ -62,7 +50,7 @@ int sb_api_entity_finish(sb_req *r)
         r->status = 204;
         return SB_OK;
     }
-    json_t *o = entity_get(sb_req_db(r), er->e.entity, er->e.id);
+    json_t *o = sb_svc_entity_get(sb_req_db(r), er->e.entity, er->e.id);
     if (!o)
         return sb_req_fail(r, SB_E_INTERNAL, "the object vanished");
     return sb_req_json(r, er->e.kind == SB_OP_CREATE ? 201 : 200, o);
@@ -70,7 +58,7 @@ int sb_api_entity_finish(sb_req *r)
 
 static int get_one(sb_req *r, sb_entity e, const char *what)
 {
-    json_t *o = entity_get(sb_req_db(r), e, r->ids[0]);
+    json_t *o = sb_svc_entity_get(sb_req_db(r), e, r->ids[0]);
     if (!o)
         return sb_api_not_found(r, what, r->ids[0]);
     return sb_req_json(r, 200, o);

@@ -152,31 +152,38 @@ static const char *safe_type(const char *t)
     return "application/octet-stream";
 }
 
-static int send_blob(sb_req *r, const char *sha, const char *type, const char *filename, bool inline_ok)
+/* Queues a download (takes data): never rendered in the page, scripts sandboxed. */
+static int queue_file(sb_req *r, char *data, size_t len, const char *type, const char *filename, bool inline_ok)
 {
-    char *data = NULL;
-    size_t len = 0;
-    if (sb_blob_get(sb_store_data_dir(r->app->store), sha, MAX_DOWNLOAD, &data, &len) < 0)
-        return sb_req_fail(r, SB_E_NOT_FOUND, "the file is not in the store");
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(data);
         return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
     }
     const char *ct = safe_type(type);
-    MHD_add_response_header(resp, "Content-Type", ct);
-    char disp[600];
-    char clean[256];
+    char disp[600], clean[256];
     size_t j = 0;
     for (const char *p = filename ? filename : "file"; *p && j < sizeof clean - 1; p++)
         clean[j++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '_' : *p;
     clean[j] = '\0';
     bool show = inline_ok && strncmp(ct, "image/", 6) == 0;
     snprintf(disp, sizeof disp, "%s; filename=\"%s\"", show ? "inline" : "attachment", clean);
+    MHD_add_response_header(resp, "Content-Type", ct);
     MHD_add_response_header(resp, "Content-Disposition", disp);
     MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
     r->resp_bytes = len;
     return sb_req_queue_stream(r, resp);
+}
+
+static int send_blob(sb_req *r, json_t *attachment)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (sb_blob_get(sb_store_data_dir(r->app->store), json_string_value(json_object_get(attachment, "sha256")),
+                    MAX_DOWNLOAD, &data, &len) < 0)
+        return sb_req_fail(r, SB_E_NOT_FOUND, "the file is not in the store");
+    return queue_file(r, data, len, json_string_value(json_object_get(attachment, "content_type")),
+                      json_string_value(json_object_get(attachment, "filename")), true);
 }
 
 int sb_api_attachment_get(sb_req *r)
@@ -184,9 +191,7 @@ int sb_api_attachment_get(sb_req *r)
     json_t *a = sb_store_attachment_get(sb_req_db(r), r->ids[0]);
     if (!a)
         return sb_api_not_found(r, "attachment", r->ids[0]);
-    int rc = send_blob(r, json_string_value(json_object_get(a, "sha256")),
-                       json_string_value(json_object_get(a, "content_type")),
-                       json_string_value(json_object_get(a, "filename")), true);
+    int rc = send_blob(r, a);
     json_decref(a);
     return rc;
 }
@@ -194,47 +199,23 @@ int sb_api_attachment_get(sb_req *r)
 int sb_api_blob_get(sb_req *r)
 {
     const char *sha = r->path + strlen("/api/v1/blobs/");
-    if (!sb_blob_valid_name(sha))
-        return sb_req_fail(r, SB_E_NOT_FOUND, "no such file");
-    json_t *a = sb_store_attachment_by_sha(sb_req_db(r), sha);
+    json_t *a = sb_blob_valid_name(sha) ? sb_store_attachment_by_sha(sb_req_db(r), sha) : NULL;
     if (!a)
         return sb_req_fail(r, SB_E_NOT_FOUND, "no such file");
-    int rc = send_blob(r, sha, json_string_value(json_object_get(a, "content_type")),
-                       json_string_value(json_object_get(a, "filename")), true);
+    int rc = send_blob(r, a);
     json_decref(a);
     return rc;
 }
 
 int sb_api_message_raw(sb_req *r)
 {
-    json_t *m = sb_store_message_row(sb_req_db(r), r->ids[0]);
-    if (!m)
-        return sb_api_not_found(r, "message", r->ids[0]);
-    bool has_raw = !json_is_null(json_object_get(m, "raw_size"));
-    char name[64];
-    snprintf(name, sizeof name, "message-%lld.eml", (long long)r->ids[0]);
     char *data = NULL;
     size_t len = 0;
-    int rc;
-    if (!has_raw || sb_store_raw_get(sb_req_db(r), r->ids[0], &data, &len) < 0) {
-        rc = sb_req_fail(r, SB_E_NOT_FOUND, "message %lld has no raw email", (long long)r->ids[0]);
-    } else {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-        if (!resp) {
-            free(data);
-            rc = sb_req_fail(r, SB_E_INTERNAL, "out of memory");
-        } else {
-            char disp[96];
-            snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
-            MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
-            MHD_add_response_header(resp, "Content-Disposition", disp);
-            MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
-            r->resp_bytes = len;
-            rc = sb_req_queue_stream(r, resp);
-        }
-    }
-    json_decref(m);
-    return rc;
+    if (sb_store_raw_get(sb_req_db(r), r->ids[0], &data, &len) < 0)
+        return sb_req_fail(r, SB_E_NOT_FOUND, "message %lld has no raw email", (long long)r->ids[0]);
+    char name[64];
+    snprintf(name, sizeof name, "message-%lld.eml", (long long)r->ids[0]);
+    return queue_file(r, data, len, "application/octet-stream", name, false);
 }
 
 /* ---- uploads: files an agent attaches to a reply ---- */

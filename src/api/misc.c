@@ -93,18 +93,9 @@ int sb_api_search(sb_req *r)
         return sb_req_fail(r, SB_E_BAD_REQUEST, "q is required");
     if (strlen(q) > 500)
         return sb_req_fail(r, SB_E_BAD_REQUEST, "q is longer than 500 bytes");
-    const char *status = sb_req_query(r, "status");
-    char statuses[128] = "";
-    if (status && *status) {
-        if (strlen(status) > 100)
-            return sb_req_fail(r, SB_E_BAD_REQUEST, "status list too long");
-        snprintf(statuses, sizeof statuses, ",%s,", status);
-        char tmp[128];
-        snprintf(tmp, sizeof tmp, "%s", status);
-        for (char *save = NULL, *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-            if (sb_status_parse(tok) < 0)
-                return sb_req_fail(r, SB_E_BAD_REQUEST, "unknown status \"%.32s\"", tok);
-    }
+    char statuses[128], one[16];
+    if ((rc = sb_api_query_statuses(r, statuses, one)) != SB_OK)
+        return rc;
     char *fts = sb_svc_search_query(q);
     if (!fts)
         return sb_req_json(r, 200, json_pack("{s:[]}", "items"));

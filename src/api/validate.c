@@ -1,8 +1,10 @@
 /* Input validation shared by every handler. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "core/conversation.h"
 
 int sb_api_need_object(sb_req *r)
 {
@@ -162,4 +164,29 @@ bool sb_api_mime_type_ok(const char *type)
         seg++;
     }
     return slashes == 1 && seg > 0 && strlen(type) <= 127;
+}
+
+int sb_api_query_statuses(sb_req *r, char list[128], char one[16])
+{
+    const char *q = sb_req_query(r, "status");
+    list[0] = one[0] = '\0';
+    if (!q || !*q)
+        return SB_OK;
+    if (strlen(q) + 3 > 128)
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "status list too long");
+    char tmp[128];
+    snprintf(tmp, sizeof tmp, "%s", q);
+    snprintf(list, 128, ",");
+    int count = 0;
+    for (char *save = NULL, *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (sb_status_parse(tok) < 0)
+            return sb_req_fail(r, SB_E_BAD_REQUEST, "unknown status \"%.32s\"", tok);
+        strncat(list, tok, 128 - strlen(list) - 1);
+        strncat(list, ",", 128 - strlen(list) - 1);
+        if (!count++)
+            snprintf(one, 16, "%s", tok);
+    }
+    if (count != 1)
+        one[0] = '\0';
+    return SB_OK;
 }

@@ -537,7 +537,7 @@ static sb_err set_identities(sb_db *w, sb_entity_op *op, int64_t contact_id)
 
 static const char *const entity_names[] = {"agent", "team", "organization", "contact", "tag"};
 
-static json_t *entity_get(sb_db *w, sb_entity e, int64_t id)
+json_t *sb_svc_entity_get(sb_db *w, sb_entity e, int64_t id)
 {
     switch (e) {
     case SB_ENT_AGENT: return sb_store_agent_get(w, id);
@@ -691,7 +691,7 @@ sb_err sb_svc_entity_write(sb_db *w, void *arg)
 {
     sb_entity_op *op = arg;
     int64_t now = sb_now();
-    json_t *before = op->kind == SB_OP_CREATE ? NULL : entity_get(w, op->entity, op->id);
+    json_t *before = op->kind == SB_OP_CREATE ? NULL : sb_svc_entity_get(w, op->entity, op->id);
     if (op->kind != SB_OP_CREATE && !before)
         return sb_svc_fail(op->errmsg, SB_E_NOT_FOUND, "%s %lld not found", entity_names[op->entity], (long long)op->id);
     sb_err err = op->kind == SB_OP_CREATE   ? entity_create(w, op, now)
@@ -705,7 +705,7 @@ sb_err sb_svc_entity_write(sb_db *w, void *arg)
             verb = "updated"; /* agents are deactivated, never removed */
         snprintf(type, sizeof type, "%s.%s", entity_names[op->entity], verb);
         json_t *after = op->kind == SB_OP_DELETE && op->entity != SB_ENT_AGENT ? json_incref(before)
-                                                                               : entity_get(w, op->entity, op->id);
+                                                                               : sb_svc_entity_get(w, op->entity, op->id);
         err = sb_svc_emit(w, type, 0, op->entity == SB_ENT_CONTACT ? op->id : 0, false, &op->actor,
                    entity_names[op->entity], after, now);
         json_decref(after);

@@ -92,6 +92,8 @@ typedef struct {
     char errmsg[SB_ERRMSG];
 } sb_entity_op;
 sb_err sb_svc_entity_write(sb_db *w, void *op);
+/* The entity as the API shows it, or NULL. */
+json_t *sb_svc_entity_get(sb_db *db, sb_entity e, int64_t id);
 
 /* Credentials. */
 typedef struct {

@@ -171,6 +171,7 @@ json_t *sb_store_conv_get(sb_db *db, int64_t id); /* with contact embedded */
 
 typedef struct {
     const char *statuses; /* ",open,pending," or NULL */
+    const char *status;   /* set too when exactly one status is asked for */
     int64_t assignee_id;  /* 0 any, -1 none */
     int64_t team_id;      /* 0 any, -1 none */
     int64_t contact_id;   /* 0 any */

@@ -127,6 +127,8 @@ sb_err sb_store_conv_save(sb_db *w, const sb_conv *c, int64_t now)
     return fts_put(w, -c->id, c->id, 0, c->subject, NULL);
 }
 
+static sb_err rewrite_tags_json(sb_db *w, const int64_t *ids, size_t n, int64_t now);
+
 sb_err sb_store_conv_set_tags(sb_db *w, int64_t id, json_t *names, int64_t now, json_t *created)
 {
     sb_stmt *d = sb_db_prepare(w, "DELETE FROM conversation_tags WHERE conversation_id = ?");
@@ -156,16 +158,7 @@ sb_err sb_store_conv_set_tags(sb_db *w, int64_t id, json_t *names, int64_t now, 
     }
     if (err != SB_OK)
         return err;
-    /* The denormalised tags_json keeps list reads to one query. */
-    sb_stmt *u = sb_db_prepare(w, "UPDATE conversations SET tags_json = (SELECT json_group_array(name) FROM"
-                                  " (SELECT t.name FROM conversation_tags ct JOIN tags t ON t.id = ct.tag_id"
-                                  "  WHERE ct.conversation_id = ?1 ORDER BY t.name COLLATE NOCASE)),"
-                                  " updated_at = ?2 WHERE id = ?1");
-    if (!u)
-        return SB_E_INTERNAL;
-    sb_db_bind_int(u, 1, id);
-    sb_db_bind_int(u, 2, now);
-    return step_done(u);
+    return rewrite_tags_json(w, &id, 1, now);
 }
 
 #define CONV_COLUMNS                                                                               \
@@ -308,7 +301,8 @@ sb_err sb_store_tag_insert(sb_db *w, const char *name, const char *color, int64_
     return SB_OK;
 }
 
-static sb_err refresh_tags_json(sb_db *w, int64_t tag_id, int64_t now, int64_t **ids, size_t *n)
+/* The conversations carrying a tag (caller frees *ids). */
+static sb_err tag_conversations(sb_db *w, int64_t tag_id, int64_t **ids, size_t *n)
 {
     sb_stmt *q = sb_db_prepare(w, "SELECT conversation_id FROM conversation_tags WHERE tag_id = ?");
     if (!q)
@@ -333,10 +327,10 @@ static sb_err refresh_tags_json(sb_db *w, int64_t tag_id, int64_t now, int64_t *
         return SB_E_INTERNAL;
     *ids = v;
     *n = k;
-    (void)now;
     return SB_OK;
 }
 
+/* The denormalised tags_json keeps list reads to one query: rebuilt for these conversations. */
 static sb_err rewrite_tags_json(sb_db *w, const int64_t *ids, size_t n, int64_t now)
 {
     for (size_t i = 0; i < n; i++) {
@@ -374,7 +368,7 @@ sb_err sb_store_tag_update(sb_db *w, int64_t id, const char *name, const char *c
         return SB_OK;
     int64_t *ids = NULL;
     size_t n = 0;
-    err = refresh_tags_json(w, id, now, &ids, &n);
+    err = tag_conversations(w, id, &ids, &n);
     if (err == SB_OK)
         err = rewrite_tags_json(w, ids, n, now);
     free(ids);
@@ -383,7 +377,7 @@ sb_err sb_store_tag_update(sb_db *w, int64_t id, const char *name, const char *c
 
 sb_err sb_store_tag_delete(sb_db *w, int64_t id, int64_t now, int64_t **conv_ids, size_t *n)
 {
-    sb_err err = refresh_tags_json(w, id, now, conv_ids, n);
+    sb_err err = tag_conversations(w, id, conv_ids, n);
     if (err != SB_OK)
         return err;
     sb_stmt *d1 = sb_db_prepare(w, "DELETE FROM conversation_tags WHERE tag_id = ?");
@@ -460,14 +454,11 @@ int sb_store_conv_list_json(sb_db *db, const sb_conv_filter *f, int max, sb_buf 
 {
     /* One status ("open") walks its own index range in queue order; several statuses walk the
      * queue order and filter. */
-    char one[32] = "";
-    if (f->statuses && strchr(f->statuses + 1, ',') == f->statuses + strlen(f->statuses) - 1)
-        snprintf(one, sizeof one, "%.*s", (int)strlen(f->statuses) - 2, f->statuses + 1);
-    sb_stmt *s = sb_db_prepare(db, one[0] ? sb_db_active->dialect->conv_list_status_json_sql
-                                          : sb_db_active->dialect->conv_list_json_sql);
+    sb_stmt *s = sb_db_prepare(db, f->status ? sb_db_active->dialect->conv_list_status_json_sql
+                                             : sb_db_active->dialect->conv_list_json_sql);
     if (!s)
         return -1;
-    sb_db_bind_opt_text(s, 1, one[0] ? one : f->statuses);
+    sb_db_bind_opt_text(s, 1, f->status ? f->status : f->statuses);
     sb_db_bind_int(s, 2, f->assignee_id);
     sb_db_bind_int(s, 3, f->team_id);
     sb_db_bind_int(s, 4, f->contact_id);

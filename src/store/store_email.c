@@ -21,7 +21,7 @@ sb_err sb_store_message_set_delivery(sb_db *w, int64_t message_id, const char *s
 json_t *sb_store_message_row(sb_db *db, int64_t message_id)
 {
     sb_stmt *s = sb_db_prepare(db, "SELECT id, conversation_id, kind, direction, internal, author_type, author_id,"
-                                   " body_text, raw_size, delivery_status, email_json AS email__json"
+                                   " body_text, delivery_status, email_json AS email__json"
                                    " FROM messages WHERE id = ?");
     if (!s)
         return NULL;

@@ -1,4 +1,5 @@
 /* Agents, credentials, teams, organisations and contacts. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +7,11 @@
 #include "store/internal.h"
 #include "store/store.h"
 
-static void to_hex(const unsigned char hash[32], char hex[65]);
+/* Hashes are stored as lowercase hex text: portable across engines. */
+static void to_hex(const unsigned char hash[32], char hex[65])
+{
+    sodium_bin2hex(hex, 65, hash, 32);
+}
 
 /* ---- agents ---- */
 
@@ -47,13 +52,9 @@ json_t *sb_store_agent_list(sb_db *db)
     return s ? sb_store_rows_json(s) : NULL;
 }
 
-sb_err sb_store_agent_credentials(sb_db *db, const char *email, int64_t *id, sb_role *role,
-                                  bool *active, char **password_hash)
+/* Reads id, role, active and password_hash from a prepared, bound agent query. */
+static sb_err read_credentials(sb_stmt *s, int64_t *id, sb_role *role, bool *active, char **password_hash)
 {
-    sb_stmt *s = sb_db_prepare(db, "SELECT id, role, active, password_hash FROM agents WHERE email = ?");
-    if (!s)
-        return SB_E_INTERNAL;
-    sb_db_bind_text(s, 1, email);
     sb_err err = SB_E_NOT_FOUND;
     if (sb_db_step(s) == SB_DB_ROW) {
         *id = sb_db_col_int(s, 0);
@@ -67,6 +68,16 @@ sb_err sb_store_agent_credentials(sb_db *db, const char *email, int64_t *id, sb_
     return err;
 }
 
+sb_err sb_store_agent_credentials(sb_db *db, const char *email, int64_t *id, sb_role *role,
+                                  bool *active, char **password_hash)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT id, role, active, password_hash FROM agents WHERE email = ?");
+    if (!s)
+        return SB_E_INTERNAL;
+    sb_db_bind_text(s, 1, email);
+    return read_credentials(s, id, role, active, password_hash);
+}
+
 sb_err sb_store_agent_credentials_by_id(sb_db *db, int64_t agent_id, int64_t *id, sb_role *role, bool *active,
                                         char **password_hash)
 {
@@ -74,17 +85,7 @@ sb_err sb_store_agent_credentials_by_id(sb_db *db, int64_t agent_id, int64_t *id
     if (!s)
         return SB_E_INTERNAL;
     sb_db_bind_int(s, 1, agent_id);
-    sb_err err = SB_E_NOT_FOUND;
-    if (sb_db_step(s) == SB_DB_ROW) {
-        *id = sb_db_col_int(s, 0);
-        int r = sb_role_parse(sb_db_col_text(s, 1));
-        *role = r < 0 ? SB_ROLE_TRAINEE : (sb_role)r;
-        *active = sb_db_col_int(s, 2) != 0;
-        *password_hash = sb_db_col_null(s, 3) ? NULL : strdup(sb_db_col_text(s, 3));
-        err = SB_OK;
-    }
-    sb_db_reset(s);
-    return err;
+    return read_credentials(s, id, role, active, password_hash);
 }
 
 sb_err sb_store_sessions_delete_agent(sb_db *w, int64_t agent_id, const unsigned char keep[32])
@@ -158,20 +159,10 @@ bool sb_store_agent_is_active(sb_db *db, int64_t id)
 
 /* ---- credentials ---- */
 
-static void to_hex(const unsigned char hash[32], char hex[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[hash[i] >> 4];
-        hex[2 * i + 1] = digits[hash[i] & 15];
-    }
-    hex[64] = '\0';
-}
 
 sb_err sb_store_token_insert(sb_db *w, int64_t agent_id, const unsigned char hash[32],
                              const char *scope, int64_t now, int64_t *id_out)
 {
-    /* Hashes are stored as lowercase hex text: portable across engines. */
     sb_stmt *s = sb_db_prepare(w, "INSERT INTO api_tokens(agent_id, token_hash, scope, created_at)"
                          " VALUES (?, ?, ?, ?) RETURNING id");
     if (!s)

@@ -211,10 +211,6 @@ static const char *contact_email(json_t *contact)
     return NULL;
 }
 
-typedef struct {
-    sb_delivery_op d;
-} delivery_write;
-
 static void record(sb_jobs *jobs, int64_t message_id, const char *status, const char *error)
 {
     sb_delivery_op d = {.message_id = message_id, .status = status, .error = error};
