@@ -100,4 +100,11 @@ int sb_api_blob_get(sb_req *r);
 int sb_api_message_raw(sb_req *r);
 int sb_api_upload(sb_req *r);
 
+/* ---- workspace: notifications, test clock ---- */
+int sb_api_notifications_list(sb_req *r);
+int sb_api_notifications_read(sb_req *r);
+int sb_api_notifications_read_finish(sb_req *r);
+int sb_api_test_clock_get(sb_req *r);
+int sb_api_test_clock_set(sb_req *r);
+
 #endif

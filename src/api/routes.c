@@ -65,6 +65,13 @@ const sb_route sb_routes[] = {
     {"GET", "/api/v1/blobs/*", sb_api_blob_get, NULL, SB_AUTH_TRAINEE, "/api/v1/blobs/{sha256}", false},
     {"GET", "/api/v1/messages/{id}/raw", sb_api_message_raw, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", "/api/v1/uploads", sb_api_upload, NULL, SB_AUTH_TRAINEE, NULL, true},
+
+    /* workspace */
+    {"GET", "/api/v1/notifications", sb_api_notifications_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/notifications/read", sb_api_notifications_read, sb_api_notifications_read_finish, SB_AUTH_TRAINEE, NULL, false},
+    /* 404 unless `serve --test-clock` */
+    {"GET", "/api/v1/_test/clock", sb_api_test_clock_get, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"PUT", "/api/v1/_test/clock", sb_api_test_clock_set, NULL, SB_AUTH_PUBLIC, NULL, false},
 };
 
 const size_t sb_route_count = sizeof sb_routes / sizeof sb_routes[0];

@@ -68,7 +68,7 @@ int sb_cli_serve(int argc, char **argv)
     static const char *const with_value[] = {"--data", "--listen", "--max-body", "--max-email", "--threads",
                                              "--conn-limit", "--conn-timeout", "--heartbeat", "--session-hours",
                                              "--job-backoff-ms", "--job-threads", "--trusted-proxy", "--streams-per-agent", NULL};
-    static const char *const flags[] = {"--secure-cookies", "--quiet", NULL};
+    static const char *const flags[] = {"--secure-cookies", "--quiet", "--test-clock", NULL};
     if (sb_cli_check(argc, argv, with_value, flags) < 0)
         return 2;
     const char *data = sb_cli_opt(argc, argv, "--data");
@@ -98,6 +98,10 @@ int sb_cli_serve(int argc, char **argv)
     if (proxy)
         snprintf(app.cfg.trusted_proxy, sizeof app.cfg.trusted_proxy, "%s", proxy);
     unsigned heartbeat = (unsigned)num_opt(argc, argv, "--heartbeat", 20, 1, 3600);
+    if (sb_cli_flag(argc, argv, "--test-clock")) {
+        sb_clock_enable_test();
+        fprintf(stderr, "switchboard serve: --test-clock: the clock can be set over HTTP (tests only)\n");
+    }
     if (sb_cli_flag(argc, argv, "--quiet"))
         sb_log_level = SB_LOG_WARN;
 

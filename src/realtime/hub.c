@@ -99,11 +99,8 @@ static void recheck_credentials(sb_hub *hub)
 
 static bool visible(const sub *s, const sb_event *ev)
 {
-    /* Agents see every event. Customer streams (widget) will filter by contact and
-     * never receive internal events. */
-    (void)s;
-    (void)ev;
-    return true;
+    /* Agents see every event except another agent's notifications. */
+    return !ev->agent_id || ev->agent_id == s->who.agent_id;
 }
 
 static void format_event(sb_buf *b, const sb_event *ev)

@@ -11,11 +11,6 @@
 #include "util/buf.h"
 #include "util/time.h"
 
-int64_t sb_now(void)
-{
-    return sb_time_now_ms();
-}
-
 sb_err sb_svc_fail(char *errmsg, sb_err code, const char *fmt, ...)
 {
     va_list ap;

@@ -13,8 +13,17 @@
 #include "core/error.h"
 #include "store/store.h"
 
-/* The clock every rule uses (a test clock may shift it later). */
+/* The clock every rule uses: wall time, shifted by the test clock when `serve --test-clock`
+ * enabled it (tests only). */
 int64_t sb_now(void);
+void sb_clock_enable_test(void);
+bool sb_clock_test_enabled(void);
+/* Sets the test clock to now_ms; it keeps running from there. */
+void sb_clock_set(int64_t now_ms);
+
+/* In-app notification for one agent: a row in notifications and a notification.created event
+ * that only that agent's streams receive. Call inside a writer transaction. */
+sb_err sb_svc_notify(sb_db *w, int64_t agent_id, const char *kind, int64_t conversation_id, const char *text);
 
 typedef struct {
     const char *type; /* agent, contact, system */

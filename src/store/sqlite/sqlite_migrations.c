@@ -208,9 +208,32 @@ static const char m002_email[] =
     "  UPDATE conversations SET list_json = " CONV_JSON_V2 " WHERE id = NEW.id; END;"
     "UPDATE conversations SET updated_at = updated_at;";
 
+/* The browser front end: per-agent events and notifications, widget visitors, web form answers. */
+static const char m003_workspace[] =
+    "ALTER TABLE events ADD COLUMN agent_id INTEGER;"
+    "CREATE TABLE notifications ("
+    "  id INTEGER PRIMARY KEY,"
+    "  agent_id INTEGER NOT NULL REFERENCES agents(id),"
+    "  kind TEXT NOT NULL,"
+    "  conversation_id INTEGER REFERENCES conversations(id),"
+    "  text TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, read_at INTEGER);"
+    "CREATE INDEX notifications_agent ON notifications(agent_id, id);"
+    /* A widget visitor's secret token (stored as its SHA-256) names one contact. */
+    "CREATE TABLE widget_visitors ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    "  verified INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL);"
+    "CREATE INDEX widget_visitors_contact ON widget_visitors(contact_id);"
+    /* Structured answers of the web form (or any channel), shown with the conversation. */
+    "ALTER TABLE conversations ADD COLUMN fields_json TEXT;";
+
 static const sb_migration migrations[] = {
     {1, "initial schema", m001_initial},
     {2, "email channel: mailboxes, threading ids, jobs", m002_email},
+    {3, "workspace: notifications, widget visitors, form fields", m003_workspace},
 };
 
 const sb_migration *sb_sqlite_migrations(int *count)
