@@ -67,6 +67,8 @@ const sb_route sb_routes[] = {
     {"POST", "/api/v1/uploads", sb_api_upload, NULL, SB_AUTH_TRAINEE, NULL, true},
 
     /* workspace */
+    {"GET", "/api/v1/views", sb_api_view_counts, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", CONV "/{id}/presence", sb_api_presence, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"GET", "/api/v1/notifications", sb_api_notifications_list, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", "/api/v1/notifications/read", sb_api_notifications_read, sb_api_notifications_read_finish, SB_AUTH_TRAINEE, NULL, false},
     {"GET", "/", sb_api_static_index, NULL, SB_AUTH_PUBLIC, NULL, false},
