@@ -106,6 +106,7 @@ int sb_api_notifications_read(sb_req *r);
 int sb_api_notifications_read_finish(sb_req *r);
 int sb_api_view_counts(sb_req *r);
 int sb_api_presence(sb_req *r);
+int sb_api_message_html(sb_req *r);
 int sb_api_test_clock_get(sb_req *r);
 int sb_api_test_clock_set(sb_req *r);
 /* static files of the front end (web/) */

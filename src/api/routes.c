@@ -68,6 +68,7 @@ const sb_route sb_routes[] = {
 
     /* workspace */
     {"GET", "/api/v1/views", sb_api_view_counts, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/messages/{id}/html", sb_api_message_html, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", CONV "/{id}/presence", sb_api_presence, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"GET", "/api/v1/notifications", sb_api_notifications_list, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", "/api/v1/notifications/read", sb_api_notifications_read, sb_api_notifications_read_finish, SB_AUTH_TRAINEE, NULL, false},
