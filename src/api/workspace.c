@@ -7,6 +7,8 @@
 #include "api/api.h"
 #include "jobs/runner.h"
 #include "realtime/hub.h"
+#include "realtime/presence.h"
+#include "util/time.h"
 #include "util/buf.h"
 #include "util/time.h"
 
@@ -141,9 +143,11 @@ int sb_api_presence(sb_req *r)
         free(tt);
         json_decref(t);
     }
+    /* The answer says who else is here, so a newcomer need not wait for their next beat. */
+    json_t *others = sb_presence_update(r->ids[0], r->who.agent_id, name ? name : "", state, mode ? mode : "reply",
+                                        sb_time_now_ms());
     json_decref(agent);
-    r->status = 204;
-    return SB_OK;
+    return sb_req_json(r, 200, json_pack("{s:o}", "others", others));
 }
 
 /* ---- an inbound email's sanitised HTML, as a document of its own ---- */

@@ -54,10 +54,6 @@ export function ago(ts) {
   return rtf.format(Math.round(s / 86400), 'day');
 }
 
-export function fullTime(ts) {
-  return ts ? new Date(ts).toLocaleString() : '';
-}
-
 export function initials(name) {
   return (name || '?').split(/\s+/).filter(Boolean).slice(0, 2).map((p) => p[0].toUpperCase()).join('');
 }
