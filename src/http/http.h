@@ -38,6 +38,7 @@ typedef struct sb_app {
     sb_hub *hub;
     sb_metrics *metrics;
     sb_ratelimit *login_limit;
+    sb_ratelimit *webform_limit; /* submissions of the public web form per client address */
     sb_http_config cfg;
     int stopping; /* atomic */
 } sb_app;
@@ -65,6 +66,7 @@ typedef struct {
     sb_auth_level auth;
     const char *metric_name; /* defaults to pattern */
     bool raw_body;           /* a raw email, not JSON: handlers read r->raw; limit --max-email */
+    size_t public_max_body;  /* public routes: body limit instead of 8 KiB (0 = that default) */
 } sb_route;
 
 struct sb_req {
@@ -125,6 +127,10 @@ sb_db *sb_req_db(sb_req *r);
 struct MHD_Connection *sb_req_connection(sb_req *r);
 /* Queues a streaming response that the handler made; returns SB_HANDLED_STREAM. */
 int sb_req_queue_stream(sb_req *r, void *response);
+/* Queues a complete response (a struct MHD_Response *) with its status; headers the handler
+ * set (e.g. Referrer-Policy, Cache-Control) are kept, the common ones added. Returns
+ * SB_HANDLED_STREAM. */
+int sb_req_queue_response(sb_req *r, unsigned status, void *response);
 
 /* Server lifecycle. */
 int sb_http_start(sb_app *app, char *err, size_t errlen);

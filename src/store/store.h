@@ -300,4 +300,8 @@ json_t *sb_store_notification_list(sb_db *db, int64_t agent_id, bool unread_only
 int64_t sb_store_notification_unread(sb_db *db, int64_t agent_id);
 sb_err sb_store_notification_read(sb_db *w, int64_t agent_id, int64_t id, int64_t now);
 
+/* ---- web form ---- */
+/* Stores a conversation's structured answers (a JSON object as text, or NULL). */
+sb_err sb_store_conv_set_fields(sb_db *w, int64_t id, const char *fields_json);
+
 #endif
