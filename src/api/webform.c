@@ -262,8 +262,9 @@ static int json_validation_error(sb_req *r, json_t *errors)
             snprintf(path, sizeof path, "%s", k);
         json_object_set(fields, path, v);
     }
-    return sb_req_json(r, 422, json_pack("{s:{s:s, s:O, s:s, s:o}}", "error", "code", "validation", "message", msg,
-                                         "field", field, "fields", fields));
+    return sb_req_json(r, 422, json_pack("{s:{s:s, s:O, s:s, s:o}}", "error", "code",
+                                         sb_err_lookup(SB_E_VALIDATION)->code, "message", msg, "field", field,
+                                         "fields", fields));
 }
 
 int sb_api_webform_json(sb_req *r)
@@ -362,8 +363,8 @@ int sb_api_webform_config_put(sb_req *r)
         return sb_req_fail(r, SB_E_INVALID_JSON, "the body is empty; send the form configuration");
     json_t *config = sb_webform_config_parse(r->body, field, sizeof field, msg, sizeof msg);
     if (!config)
-        return sb_req_json(r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "validation", "message", msg,
-                                             "field", field));
+        return sb_req_json(r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
+                                             sb_err_lookup(SB_E_VALIDATION)->code, "message", msg, "field", field));
     sb_webform_config_op *op = calloc(1, sizeof *op);
     if (op)
         op->config_json = json_dumps(config, JSON_COMPACT);

@@ -291,9 +291,10 @@ static json_t *parse_field(const json_t *f, size_t idx, cfg_err *e)
     } else if (opts && !json_is_null(opts)) {
         return cfg_fail(e, sub, "are only for select fields");
     }
-    json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:I}", "name", name, "type", type_names[t], "label", label,
-                            "required", json_is_true(req), "placeholder", placeholder, "help", help, "max_length",
-                            (json_int_t)(t == 6 ? 0 : deflen));
+    json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "name", name, "type", type_names[t], "label", label,
+                            "required", json_is_true(req), "placeholder", placeholder, "help", help);
+    if (t != 6) /* a checkbox has no length */
+        json_object_set_new(out, "max_length", json_integer(deflen));
     if (options)
         json_object_set_new(out, "options", options);
     return out;
@@ -377,8 +378,8 @@ json_t *sb_webform_config_parse(const json_t *in, char *field, size_t fieldlen, 
             if (strcmp(name, json_string_value(json_object_get(json_array_get(out_fields, j), "name"))) == 0) {
                 char path[64];
                 snprintf(path, sizeof path, "fields[%zu].name", i);
-                json_decref(nf);
                 cfg_fail(&e, path, "repeats the field name \"%s\"", name);
+                json_decref(nf);
                 goto fail;
             }
         }
