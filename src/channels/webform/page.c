@@ -304,6 +304,10 @@ char *sb_webform_page_form(const json_t *config, const json_t *values, const jso
         sb_buf_puts(&b, "</ul>\n</div>\n");
     }
     sb_buf_puts(&b, "<form method=\"post\" action=\"/contact\" accept-charset=\"utf-8\" data-testid=\"contact-form\">\n");
+    /* Explains the asterisk; the inputs themselves carry required/aria-required. */
+    sb_buf_puts(&b, "<p class=\"help\"><span class=\"req\" aria-hidden=\"true\">*</span> ");
+    sb_html_escape(&b, sb_webform_string(config, "required"));
+    sb_buf_puts(&b, "</p>\n");
     for (size_t i = 0; i < n; i++)
         render_field(&b, config, &views[i], values, errors);
     /* The honeypot: out of sight and out of the tab order; people leave it empty. */
