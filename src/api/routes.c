@@ -70,6 +70,8 @@ const sb_route sb_routes[] = {
     {"POST", "/api/v1/uploads", sb_api_upload, NULL, SB_AUTH_TRAINEE, NULL, true},
 
     /* workspace */
+    {"GET", "/api/v1/views", sb_api_view_counts, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", CONV "/{id}/presence", sb_api_presence, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"GET", "/api/v1/notifications", sb_api_notifications_list, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", "/api/v1/notifications/read", sb_api_notifications_read, sb_api_notifications_read_finish, SB_AUTH_TRAINEE, NULL, false},
     /* web form: public pages and submissions (bodies up to SB_WEBFORM_BODY_MAX), admin settings */
@@ -81,6 +83,11 @@ const sb_route sb_routes[] = {
      .auth = SB_AUTH_PUBLIC, .public_max_body = SB_WEBFORM_BODY_MAX},
     {"GET", "/api/v1/settings/webform", sb_api_webform_config_get, NULL, SB_AUTH_ADMIN, NULL, false},
     {"PUT", "/api/v1/settings/webform", sb_api_webform_config_put, sb_api_webform_config_put_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", "/", sb_api_static_index, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/assets/*", sb_api_static_asset, NULL, SB_AUTH_PUBLIC, "/assets/{file}", false},
+    {"GET", "/widget.js", sb_api_static_widget_js, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/widget.css", sb_api_static_widget_css, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/widget-demo", sb_api_static_widget_demo, NULL, SB_AUTH_PUBLIC, NULL, false},
     /* 404 unless `serve --test-clock` */
     {"GET", "/api/v1/_test/clock", sb_api_test_clock_get, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"PUT", "/api/v1/_test/clock", sb_api_test_clock_set, NULL, SB_AUTH_PUBLIC, NULL, false},

@@ -127,9 +127,7 @@ sb_db *sb_req_db(sb_req *r);
 struct MHD_Connection *sb_req_connection(sb_req *r);
 /* Queues a streaming response that the handler made; returns SB_HANDLED_STREAM. */
 int sb_req_queue_stream(sb_req *r, void *response);
-/* Queues a complete response (a struct MHD_Response *) with its status; headers the handler
- * set (e.g. Referrer-Policy, Cache-Control) are kept, the common ones added. Returns
- * SB_HANDLED_STREAM. */
+/* Same with another status (a page, a 304); the handler's own headers win over the defaults. */
 int sb_req_queue_response(sb_req *r, unsigned status, void *response);
 
 /* Server lifecycle. */

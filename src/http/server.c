@@ -195,7 +195,6 @@ static enum MHD_Result queue_json(sb_req *r)
 
 int sb_req_queue_stream(sb_req *r, void *response)
 {
-    r->stream = true;
     return sb_req_queue_response(r, 200, response);
 }
 
@@ -204,6 +203,7 @@ int sb_req_queue_response(sb_req *r, unsigned status, void *response)
     struct MHD_Response *resp = response;
     add_common_headers(resp);
     r->status = status;
+    r->stream = true;
     MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     r->phase = PHASE_DONE;
