@@ -303,4 +303,8 @@ sb_err sb_store_notification_read(sb_db *w, int64_t agent_id, int64_t id, int64_
  * teams [{id, name, open}]. */
 json_t *sb_store_view_counts(sb_db *db, int64_t agent_id);
 
+/* ---- web form ---- */
+/* Stores a conversation's structured answers (a JSON object as text, or NULL). */
+sb_err sb_store_conv_set_fields(sb_db *w, int64_t id, const char *fields_json);
+
 #endif
