@@ -161,7 +161,11 @@ export class ConversationView {
     }
     const atBottom = this.timeline.scrollHeight - this.timeline.scrollTop - this.timeline.clientHeight < 80;
     this.timeline.appendChild(frag);
-    if (atBottom || items.length > 1) this.timeline.scrollTop = this.timeline.scrollHeight;
+    if (atBottom || items.length > 1) {
+      // long timelines skip offscreen layout (content-visibility): scroll again once sized
+      this.timeline.scrollTop = this.timeline.scrollHeight;
+      requestAnimationFrame(() => { this.timeline.scrollTop = this.timeline.scrollHeight; });
+    }
   }
 
   messageEl(m) {
@@ -214,7 +218,7 @@ export class ConversationView {
   // ---- composer ----
 
   buildComposer() {
-    this.text = h('textarea', { rows: 4, 'data-testid': 'composer', 'aria-label': 'Reply', placeholder: 'Reply to the customer… (Markdown)' });
+    this.text = h('textarea', { rows: 3, 'data-testid': 'composer', 'aria-label': 'Reply', placeholder: 'Reply to the customer… (Markdown)' });
     this.noteToggle = h('button', { type: 'button', class: 'toggle', 'aria-pressed': 'false', 'data-testid': 'note-toggle', onclick: () => this.setNote(!this.note) }, 'Internal note');
     this.fileInput = h('input', { type: 'file', multiple: true, class: 'file', 'aria-label': 'Attach files', onchange: (e) => this.upload(e.target.files) });
     this.attList = h('ul', { class: 'pending-atts' });
