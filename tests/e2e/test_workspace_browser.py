@@ -3,10 +3,9 @@ detection, resuming a dropped event stream, and hostile email HTML that must run
 import pytest
 import requests
 
-from browser import By, console_errors, new_browser, wait_for
+from browser import (PASSWORD, By, list_item, login, new_browser, open_conversation, timeline,
+                     unexpected_errors, wait_for)
 from sbtest import uemail, uniq
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
@@ -19,38 +18,6 @@ def browser():
     b = new_browser()
     yield b
     b.quit()
-
-
-def login(b, server, user, hash_path="#/view/all"):
-    b.get(server.base_url + "/")
-    wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "[data-testid=login-email]"), message="the login form")
-    b.find_element(By.CSS_SELECTOR, "[data-testid=login-email]").send_keys(user.email)
-    b.find_element(By.CSS_SELECTOR, "[data-testid=login-password]").send_keys(PASSWORD)
-    b.find_element(By.CSS_SELECTOR, "[data-testid=login-submit]").click()
-    wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "[data-testid=me]"), message="the workspace")
-    b.get(server.base_url + "/" + hash_path)
-    wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "[data-testid=live-state][data-state=live]"),
-             message="the live event stream")
-
-
-def list_item(b, cid):
-    return b.find_elements(By.CSS_SELECTOR, f"[data-testid=conversation-list-item][data-conversation-id='{cid}']")
-
-
-def open_conversation(b, cid):
-    wait_for(lambda: list_item(b, cid), message=f"conversation {cid} in the list")
-    list_item(b, cid)[0].find_element(By.CSS_SELECTOR, "a").click()
-    wait_for(lambda: b.find_elements(By.CSS_SELECTOR, f".detail-pane[data-rendered-id='{cid}']"),
-             message="the conversation view")
-
-
-def timeline(b):
-    return [(e.get_attribute("data-kind"), e.text) for e in b.find_elements(By.CSS_SELECTOR, "[data-testid=timeline-message]")]
-
-
-def unexpected_errors(b):
-    # the login page asks who is signed in first: its 401 is expected
-    return [e for e in console_errors(b) if "/api/v1/auth/me" not in e["message"]]
 
 
 def test_login_live_list_reply_and_note(server, admin, agent_user, browser):
