@@ -135,3 +135,17 @@ const char *sb_ah_pick_template(const json_t *templates, const char *locale)
     }
     return NULL;
 }
+
+const char *sb_ah_guess_locale(const char *text)
+{
+    size_t cyr = 0, lat = 0;
+    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p && p < (const unsigned char *)text + 4096; p++) {
+        if ((*p == 0xD0 || *p == 0xD1) && (p[1] & 0xC0) == 0x80) {
+            cyr++;
+            p++;
+        } else if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') {
+            lat++;
+        }
+    }
+    return cyr > lat ? "ru" : "en";
+}

@@ -31,4 +31,8 @@ void sb_ah_render(const char *tpl, const sb_ah_when *w, char *out, size_t n);
 #include <jansson.h>
 const char *sb_ah_pick_template(const json_t *templates, const char *locale);
 
+/* A language guess for messages that carry none: "ru" when the text has more Cyrillic letters
+ * than Latin ones (in its first 4 KiB), else "en". */
+const char *sb_ah_guess_locale(const char *text);
+
 #endif

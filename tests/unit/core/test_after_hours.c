@@ -89,12 +89,22 @@ static void test_pick(void **state)
     json_decref(none);
 }
 
+static void test_guess(void **state)
+{
+    (void)state;
+    assert_string_equal(sb_ah_guess_locale("Здравствуйте, у меня не работает VPN"), "ru");
+    assert_string_equal(sb_ah_guess_locale("Hello, the VPN is down"), "en");
+    assert_string_equal(sb_ah_guess_locale(""), "en");
+    assert_string_equal(sb_ah_guess_locale(NULL), "en");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_promise_forms),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_pick),
+        cmocka_unit_test(test_guess),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
