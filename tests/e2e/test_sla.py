@@ -67,6 +67,7 @@ class Receiver:
 
     def close(self):
         self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +94,9 @@ def env(tmp_path_factory):
     e.webhook = e.api.post("/api/v1/webhooks", json={
         "url": e.hook.url, "secret": SECRET, "events": ["sla.warning", "sla.breached"]}, expect=201).json()
     yield e
-    e.hook.close()
     if srv.running:
         stop_server_checked(srv)
+    e.hook.close()
 
 
 def sla_of(api, cid):
