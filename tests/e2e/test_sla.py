@@ -367,3 +367,27 @@ def test_resolution_confirm_reopen_autoclose_and_csat(env):
     assert fig["count"] == 2 and fig["counts"]["good"] == 1 and fig["counts"]["poor"] == 1
     assert fig["score"] == pytest.approx(0.5)
     assert api.get("/api/v1/csat", params={"from": "2027-01-01T00:00:00Z"}, expect=200).json()["score"] is None
+
+
+def test_policy_conditions_and_rematch(env):
+    api = env.api
+    env.set_clock("2026-12-07T12:00:00Z")
+    tag = uniq("vip")
+    vip = api.post("/api/v1/sla-policies", json={
+        "name": "VIP " + tag, "position": -1, "conditions": {"tag": tag, "channel": "api"},
+        "targets": {"default": {"first_response": 5}}}, expect=201).json()
+    assert vip["calendar_id"] is None  # 24/7 UTC
+    c1 = api.create_conversation(subject="vip " + tag, tags=[tag])
+    c2 = api.create_conversation(subject="plain " + tag)
+    assert c1["sla"]["policy_id"] == vip["id"] and c2["sla"]["policy_id"] == env.policy["id"]
+    assert ts(c1["sla"]["first_response_due"]) - ts(c1["created_at"]) == timedelta(minutes=5)
+    assert c1["sla"]["resolution_due"] is None  # no resolution target in this policy
+    # the tag removed: the default policy applies again
+    api.patch_conversation(c1["id"], tags=[])
+    assert sla_of(api, c1["id"])["policy_id"] == env.policy["id"]
+    api.patch_conversation(c1["id"], tags=[tag])
+    assert sla_of(api, c1["id"])["policy_id"] == vip["id"]
+    # deleting the policy re-evaluates the conversations it governed
+    api.delete(f"/api/v1/sla-policies/{vip['id']}", expect=204)
+    assert sla_of(api, c1["id"])["policy_id"] == env.policy["id"]
+    assert_error(api.get(f"/api/v1/sla-policies/{vip['id']}"), 404, "not_found")
