@@ -134,4 +134,37 @@ int sb_api_webform_config_get(sb_req *r);
 int sb_api_webform_config_put(sb_req *r);
 int sb_api_webform_config_put_finish(sb_req *r);
 
+/* ---- SLA, after-hours, CSAT (api/sla.c) ---- */
+int sb_api_sla_config_finish(sb_req *r);
+int sb_api_calendars_list(sb_req *r);
+int sb_api_calendar_get(sb_req *r);
+int sb_api_calendar_create(sb_req *r);
+int sb_api_calendar_update(sb_req *r);
+int sb_api_calendar_delete(sb_req *r);
+int sb_api_sla_policies_list(sb_req *r);
+int sb_api_sla_policy_get(sb_req *r);
+int sb_api_sla_policy_create(sb_req *r);
+int sb_api_sla_policy_update(sb_req *r);
+int sb_api_sla_policy_delete(sb_req *r);
+int sb_api_webhooks_list(sb_req *r);
+int sb_api_webhook_get(sb_req *r);
+int sb_api_webhook_create(sb_req *r);
+int sb_api_webhook_update(sb_req *r);
+int sb_api_webhook_delete(sb_req *r);
+int sb_api_after_hours_get(sb_req *r);
+int sb_api_after_hours_put(sb_req *r);
+int sb_api_sla_settings_get(sb_req *r);
+int sb_api_sla_settings_update(sb_req *r);
+int sb_api_csat_list(sb_req *r);
+/* GET /conversations with ?sla= or ?sort= (called by sb_api_conversations_list). */
+int sb_api_conversations_list_sla(sb_req *r, sb_conv_filter *f, int limit);
+int sb_api_public_resolution_page(sb_req *r);
+int sb_api_public_resolution_post(sb_req *r);
+int sb_api_public_resolution_json(sb_req *r);
+int sb_api_public_resolution_finish(sb_req *r);
+int sb_api_public_csat_page(sb_req *r);
+int sb_api_public_csat_post(sb_req *r);
+int sb_api_public_csat_json(sb_req *r);
+int sb_api_public_csat_finish(sb_req *r);
+
 #endif
