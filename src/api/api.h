@@ -114,6 +114,7 @@ int sb_api_static_asset(sb_req *r);
 int sb_api_static_widget_js(sb_req *r);
 int sb_api_static_widget_css(sb_req *r);
 int sb_api_static_widget_demo(sb_req *r);
+int sb_api_static_widget_demo_css(sb_req *r);
 
 /* ---- chat widget (api/widget.c): admin settings and the visitor API ---- */
 int sb_api_widget_settings_get(sb_req *r);

@@ -82,6 +82,7 @@ const sb_route sb_routes[] = {
 
     /* chat widget: admin settings; the visitor API (CORS, X-Visitor-Token), see docs/widget.md */
 #define WIDGET "/api/v1/widget"
+    {"GET", "/widget-demo.css", sb_api_static_widget_demo_css, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"GET", "/api/v1/settings/widget", sb_api_widget_settings_get, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
     {"PUT", "/api/v1/settings/widget", sb_api_widget_settings_put, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
     {"POST", "/api/v1/settings/widget/rotate-secret", sb_api_widget_secret_rotate, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
