@@ -195,3 +195,22 @@ def test_reply_sent_while_the_stream_was_down_arrives(make_server, driver):
     wait_for(lambda: any(reply in t for d, t in messages(driver)), timeout=15, message="the missed reply")
     errors = [e for e in console_errors(driver) if "/api/v1/widget/events" not in e["message"]]
     assert errors == []  # the dropped stream itself may be logged; nothing else
+
+
+def test_polling_when_eventsource_is_missing(server, agent):
+    """A browser (or proxy) where EventSource cannot work still gets the replies, by polling."""
+    d = new_browser()
+    try:
+        d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": "delete window.EventSource;"})
+        d.get(server.base_url + "/widget-demo")
+        assert d.execute_script("return typeof EventSource") == "undefined"
+        open_widget(d)
+        text = uniq("no sse here ")
+        say(d, text)
+        cid = find_conversation(agent.api, text.split()[-1])
+        reply = uniq("polled reply ")
+        agent.api.post_message(cid, reply)
+        wait_for(lambda: any(reply in t for _, t in messages(d)), timeout=15, message="the reply, by polling")
+        assert console_errors(d) == []
+    finally:
+        d.quit()
