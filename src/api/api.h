@@ -30,6 +30,9 @@ int sb_api_query_statuses(sb_req *r, char list[128], char one[16]);
 int sb_api_only(sb_req *r, const char *const *allowed);
 
 sb_actor sb_api_actor(sb_req *r);
+/* The client's rate-limit key, "ip:ADDRESS" (an IPv6 client's /64; behind the trusted proxy,
+ * the last X-Forwarded-For hop). */
+void sb_api_client_ip(sb_req *r, char *out, size_t n);
 int sb_api_not_found(sb_req *r, const char *what, int64_t id);
 /* A file name we can put in a MIME header or a download: no control characters or slashes. */
 bool sb_api_safe_filename(const char *name);
@@ -106,6 +109,7 @@ int sb_api_notifications_read(sb_req *r);
 int sb_api_notifications_read_finish(sb_req *r);
 int sb_api_view_counts(sb_req *r);
 int sb_api_presence(sb_req *r);
+int sb_api_message_html(sb_req *r);
 int sb_api_test_clock_get(sb_req *r);
 int sb_api_test_clock_set(sb_req *r);
 /* static files of the front end (web/) */
@@ -138,5 +142,20 @@ int sb_api_widget_upload(sb_req *r);
 int sb_api_widget_attachment(sb_req *r);
 int sb_api_widget_typing(sb_req *r);
 int sb_api_widget_events(sb_req *r);
+
+/* ---- web form (api/webform.c) ---- */
+#define SB_WEBFORM_PER_IP 10          /* submissions per client address per window */
+#define SB_WEBFORM_WINDOW_S (10 * 60)
+#define SB_WEBFORM_BODY_MAX (128 * 1024) /* bytes of a submission (10,000 characters of a
+                                          * non-Latin description, percent-encoded, fit) */
+int sb_api_webform_page(sb_req *r);
+int sb_api_webform_css(sb_req *r);
+int sb_api_webform_submit(sb_req *r);
+int sb_api_webform_submit_finish(sb_req *r);
+int sb_api_webform_json(sb_req *r);
+int sb_api_webform_json_finish(sb_req *r);
+int sb_api_webform_config_get(sb_req *r);
+int sb_api_webform_config_put(sb_req *r);
+int sb_api_webform_config_put_finish(sb_req *r);
 
 #endif

@@ -1,6 +1,9 @@
 /* The route table: adding an endpoint is adding a row. */
 #include "api/api.h"
 
+/* Rows may leave trailing fields out (they are zero); the few that need them are designated. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #define CONV "/api/v1/conversations"
 
 const sb_route sb_routes[] = {
@@ -68,9 +71,19 @@ const sb_route sb_routes[] = {
 
     /* workspace */
     {"GET", "/api/v1/views", sb_api_view_counts, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/messages/{id}/html", sb_api_message_html, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", CONV "/{id}/presence", sb_api_presence, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"GET", "/api/v1/notifications", sb_api_notifications_list, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", "/api/v1/notifications/read", sb_api_notifications_read, sb_api_notifications_read_finish, SB_AUTH_TRAINEE, NULL, false},
+    /* web form: public pages and submissions (bodies up to SB_WEBFORM_BODY_MAX), admin settings */
+    {"GET", "/contact", sb_api_webform_page, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/contact.css", sb_api_webform_css, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {.method = "POST", .pattern = "/contact", .handler = sb_api_webform_submit, .finish = sb_api_webform_submit_finish,
+     .auth = SB_AUTH_PUBLIC, .raw_body = true, .public_max_body = SB_WEBFORM_BODY_MAX},
+    {.method = "POST", .pattern = "/api/v1/webform", .handler = sb_api_webform_json, .finish = sb_api_webform_json_finish,
+     .auth = SB_AUTH_PUBLIC, .public_max_body = SB_WEBFORM_BODY_MAX},
+    {"GET", "/api/v1/settings/webform", sb_api_webform_config_get, NULL, SB_AUTH_ADMIN, NULL, false},
+    {"PUT", "/api/v1/settings/webform", sb_api_webform_config_put, sb_api_webform_config_put_finish, SB_AUTH_ADMIN, NULL, false},
     {"GET", "/", sb_api_static_index, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"GET", "/assets/*", sb_api_static_asset, NULL, SB_AUTH_PUBLIC, "/assets/{file}", false},
     {"GET", "/widget.js", sb_api_static_widget_js, NULL, SB_AUTH_PUBLIC, NULL, false},

@@ -231,6 +231,8 @@ sb_err sb_svc_conv_create(sb_db *w, void *arg)
     if ((err = sb_store_conv_insert(w, &c, now)) != SB_OK)
         return err;
     op->id = c.id;
+    if (op->fields_json && (err = sb_store_conv_set_fields(w, c.id, op->fields_json)) != SB_OK)
+        return err;
     if (op->tags && (err = set_tags(w, c.id, op->tags, &op->actor, now)) != SB_OK)
         return err;
     if (op->body && *op->body) {

@@ -322,5 +322,8 @@ json_t *sb_store_widget_conversation(sb_db *db, int64_t id, int64_t contact_id);
 json_t *sb_store_widget_messages(sb_db *db, int64_t conversation_id, int64_t after_id, int limit);
 /* {filename, content_type, sha256} of an attachment the contact may download, else NULL. */
 json_t *sb_store_widget_attachment(sb_db *db, int64_t id, int64_t contact_id);
+/* ---- web form ---- */
+/* Stores a conversation's structured answers (a JSON object as text, or NULL). */
+sb_err sb_store_conv_set_fields(sb_db *w, int64_t id, const char *fields_json);
 
 #endif

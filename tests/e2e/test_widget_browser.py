@@ -71,7 +71,7 @@ def test_customer_chats_with_an_agent(server, driver, api, tmp_path):
     # an internal note is posted first, then typing, then the reply: only the reply shows
     secret = uniq("NOTE-never-shown-")
     agent.api.post_message(cid, secret, internal=True)
-    agent.api.post(f"/api/v1/conversations/{cid}/presence", json={"state": "typing", "mode": "reply"}, expect=204)
+    agent.api.post(f"/api/v1/conversations/{cid}/presence", json={"state": "typing", "mode": "reply"}, expect=200)
     wait_for(lambda: f"{agent.name} is typing" in q(driver, "widget-typing")[0].text, message="agent typing")
     reply = uniq("It ships tomorrow ")
     agent.api.post_message(cid, reply)
