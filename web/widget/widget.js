@@ -61,7 +61,7 @@
   }
 
   /* ---- DOM (inside an open shadow root) ---- */
-  var host = el('div', { id: 'switchboard-widget' });
+  var host = el('div', { id: 'switchboard-widget', 'data-switchboard-widget': '' });
   var root = host.attachShadow({ mode: 'open' });
   var css = el('link', { rel: 'stylesheet', href: ORIGIN + '/widget.css' });
   var launcher = el('button', { type: 'button', 'class': 'launcher', 'data-testid': 'widget-launcher', 'aria-label': 'Open chat', 'aria-expanded': 'false', 'aria-controls': 'sb-panel' });
