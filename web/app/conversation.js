@@ -256,6 +256,7 @@ export class ConversationView {
   }
 
   setNote(on) {
+    if (on !== this.note) this.lastTyping = 0; // announce the new mode with the next keystroke
     this.note = on;
     this.noteToggle.setAttribute('aria-pressed', on ? 'true' : 'false');
     this.composerBox.classList.toggle('note-mode', on);
