@@ -11,6 +11,7 @@
 #include "channels/widget/widget.h"
 #include "core/conversation.h"
 #include "http/auth.h"
+#include "util/time.h"
 #include "realtime/hub.h"
 #include "store/blobs.h"
 
@@ -194,6 +195,19 @@ int sb_api_widget_session(sb_req *r)
         return sb_req_fail(r, SB_E_FORBIDDEN, "user_hash is not the HMAC-SHA256 of user_id with the widget secret");
     }
     ctx_release(&c);
+    /* Minting tokens in bulk (each names a new contact) is bounded per client address. */
+    char ip[80];
+    static __thread char retry[16]; /* r->retry_after is not freed */
+    sb_api_client_ip(r, ip, sizeof ip);
+    bool fresh = !(existing && *existing);
+    unsigned wait = fresh ? sb_ratelimit_check(r->app->widget_limit, ip, sb_time_now_ms()) : 0;
+    if (wait) {
+        snprintf(retry, sizeof retry, "%u", wait);
+        r->retry_after = retry;
+        return sb_req_fail(r, SB_E_RATE_LIMITED, "too many new chat sessions from this address; retry later");
+    }
+    if (fresh)
+        sb_ratelimit_fail(r->app->widget_limit, ip, sb_time_now_ms());
     session_req *s = calloc(1, sizeof *s);
     if (!s)
         return sb_req_fail(r, SB_E_INTERNAL, "out of memory");

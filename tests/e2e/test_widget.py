@@ -332,3 +332,21 @@ def test_public_body_limit(server):
     r = v.req("POST", "/conversations", data=b'{"body":"' + b"x" * (70 * 1024) + b'"}',
               headers={"Content-Type": "application/json"})
     assert_error(r, 413, "payload_too_large")
+
+
+def test_new_sessions_are_rate_limited_per_address(server):
+    """Each new session names a new contact: minting them in bulk stops at 60 per address per
+    10 minutes (429 with Retry-After); a returning visitor's token keeps working."""
+    from sbtest import Api
+    ip = "127.0.77.7"
+    client = Api(server.base_url, source_ip=ip)
+    first = client.post("/api/v1/widget/session", json={}, expect=201).json()["visitor_token"]
+    for _ in range(59):
+        client.post("/api/v1/widget/session", json={}, expect=201)
+    r = client.post("/api/v1/widget/session", json={})
+    assert_error(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) > 0
+    again = client.post("/api/v1/widget/session", json={"visitor_token": first})
+    assert again.status_code == 200 and again.json()["visitor_token"] == first
+    # another address is not affected
+    Api(server.base_url, source_ip="127.0.77.8").post("/api/v1/widget/session", json={}, expect=201)

@@ -20,6 +20,10 @@
 #define SB_WIDGET_USER_ID_MAX 200
 #define SB_WIDGET_NAME_MAX 200
 #define SB_WIDGET_EMAIL_MAX 254
+/* New visitor sessions per client address and window: a returning visitor reuses its token,
+ * so only scripts that mint tokens in bulk meet this. */
+#define SB_WIDGET_SESSIONS_PER_IP 60
+#define SB_WIDGET_SESSIONS_WINDOW_S 600
 
 /* The settings with defaults filled in: {enabled, title, greeting, accent_color, secret,
  * allowed_origins}; secret is "" until first created. Caller owns the result. */
