@@ -2,6 +2,7 @@
 import { api, get, post, patch } from './api.js';
 import { h, clear, ago, initials, toast } from './dom.js';
 import { slaBadge } from './inbox.js';
+import { MacroPicker, suggestedArticles } from './kb.js';
 
 const STATUSES = ['open', 'pending', 'on_hold', 'solved', 'closed'];
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
@@ -225,12 +226,15 @@ export class ConversationView {
     this.fileInput = h('input', { type: 'file', multiple: true, class: 'file', 'aria-label': 'Attach files', onchange: (e) => this.upload(e.target.files) });
     this.attList = h('ul', { class: 'pending-atts' });
     this.mentionBox = h('ul', { class: 'mention-box', hidden: true, role: 'listbox' });
+    this.macroBox = h('ul', { class: 'mention-box macro-box', hidden: true, role: 'listbox', 'aria-label': 'Macros', 'data-testid': 'macro-picker' });
+    this.macros = new MacroPicker(this, this.text, this.macroBox);
     this.sendBtn = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send' }, 'Send');
     this.sendStatus = h('select', { 'aria-label': 'Then set status', 'data-testid': 'send-status' },
       h('option', { value: '' }, 'and keep status'), h('option', { value: 'pending' }, 'and set pending'),
       h('option', { value: 'solved' }, 'and set solved'), h('option', { value: 'on_hold' }, 'and set on hold'));
     this.text.addEventListener('input', () => this.onInput());
     this.text.addEventListener('keydown', (e) => {
+      if (this.macros.onKey(e)) return;
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         this.send();
@@ -250,8 +254,8 @@ export class ConversationView {
       this.send();
     } },
     h('div', { class: 'composer-tools' }, this.noteToggle, h('label', { class: 'attach' }, h('img', { src: '/assets/clip.svg', alt: '' }), ' Attach', this.fileInput),
-      h('span', { class: 'muted hint' }, 'Ctrl+Enter sends · @ mentions in notes')),
-    this.text, this.mentionBox, this.attList,
+      h('span', { class: 'muted hint' }, 'Ctrl+Enter sends · ;; inserts a macro · @ mentions in notes')),
+    this.text, this.mentionBox, this.macroBox, this.attList,
     h('div', { class: 'composer-send' }, this.sendBtn, this.sendStatus));
   }
 
@@ -278,6 +282,19 @@ export class ConversationView {
       this.sendPresence('typing');
     }
     this.suggestMentions();
+    this.macros.onInput();
+  }
+
+  insertText(text) {
+    const at = this.text.selectionStart ?? this.text.value.length;
+    this.text.value = this.text.value.slice(0, at) + text + this.text.value.slice(at);
+    this.text.focus();
+  }
+
+  // A macro changed the conversation (status, tags, team...).
+  applied(conversation) {
+    this.conv = { ...this.conv, ...conversation };
+    this.renderProps();
   }
 
   suggestMentions() {
@@ -355,8 +372,10 @@ export class ConversationView {
     }
     const orgBox = h('div');
     const earlier = h('ul', { class: 'earlier' });
-    parts.push(orgBox, h('h3', null, 'Earlier conversations'), earlier);
+    const suggested = h('ul', { class: 'earlier', 'aria-label': 'Suggested articles' });
+    parts.push(orgBox, h('h3', null, 'Earlier conversations'), earlier, h('h3', null, 'Suggested articles'), suggested);
     clear(this.sidebar, parts);
+    suggestedArticles(this, suggested);
     if (contact.organization_id) {
       try {
         const org = await get(`/api/v1/organizations/${contact.organization_id}`);

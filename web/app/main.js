@@ -4,6 +4,7 @@ import { h, clear, debounce, toast, conversationHref } from './dom.js';
 import { Inbox, VIEWS } from './inbox.js';
 import { ConversationView } from './conversation.js';
 import { renderAdmin } from './admin.js';
+import { renderKb } from './kb.js';
 
 const root = document.getElementById('app');
 
@@ -71,9 +72,9 @@ function buildLayout() {
   const nav = h('nav', { class: 'views', 'aria-label': 'Views' });
   const list = h('section', { class: 'list-pane', 'aria-label': 'Conversations' });
   const detail = h('section', { class: 'detail-pane', 'aria-label': 'Conversation' });
-  const adminLinks = app.me.role === 'admin' || app.me.role === 'supervisor'
-    ? h('div', { class: 'admin-links' }, h('a', { href: '#/admin/agents' }, 'Agents'), h('a', { href: '#/admin/teams' }, 'Teams'))
-    : null;
+  const adminLinks = h('div', { class: 'admin-links' },
+    h('a', { href: '#/kb' }, 'Knowledge base'), h('a', { href: '#/macros' }, 'Macros'),
+    app.me.role === 'admin' || app.me.role === 'supervisor' ? [h('a', { href: '#/admin/agents' }, 'Agents'), h('a', { href: '#/admin/teams' }, 'Teams')] : null);
   const header = h('header', { class: 'top' },
     h('a', { class: 'brand', href: '#/view/mine' }, 'Switchboard'),
     search, live, bell,
@@ -137,6 +138,13 @@ let currentView = 'mine';
 
 async function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  if (parts[0] === 'kb' || parts[0] === 'macros' || parts[0] === 'kb-report') {
+    layout.shell.classList.add('admin');
+    if (app.conv) app.conv.close();
+    app.conv = null;
+    await renderKb(app, layout.detail, parts);
+    return;
+  }
   if (parts[0] === 'admin') {
     layout.shell.classList.add('admin');
     if (app.conv) app.conv.close();
