@@ -1,11 +1,13 @@
 /* The job kinds: adding one is adding a row. */
 #include "channels/email/imap.h"
 #include "channels/email/outbound.h"
+#include "jobs/routing.h"
 #include "jobs/runner.h"
 
 const sb_job_type sb_job_types[] = {
     {"email.send", sb_email_send_job, sb_email_send_failed},
     {"imap.poll", sb_imap_poll_job, NULL},
+    {"routing.sweep", sb_routing_sweep_job, NULL}, /* routing (issue 5 B) */
 };
 
 const size_t sb_job_type_count = sizeof sb_job_types / sizeof sb_job_types[0];
