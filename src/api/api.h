@@ -104,8 +104,16 @@ int sb_api_upload(sb_req *r);
 int sb_api_notifications_list(sb_req *r);
 int sb_api_notifications_read(sb_req *r);
 int sb_api_notifications_read_finish(sb_req *r);
+int sb_api_view_counts(sb_req *r);
+int sb_api_presence(sb_req *r);
 int sb_api_test_clock_get(sb_req *r);
 int sb_api_test_clock_set(sb_req *r);
+/* static files of the front end (web/) */
+int sb_api_static_index(sb_req *r);
+int sb_api_static_asset(sb_req *r);
+int sb_api_static_widget_js(sb_req *r);
+int sb_api_static_widget_css(sb_req *r);
+int sb_api_static_widget_demo(sb_req *r);
 
 /* ---- routing (api/routing.c) ---- */
 int sb_api_agent_routing_fields(sb_req *r, int64_t agent_id); /* max_open, timezone, shift */

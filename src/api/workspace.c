@@ -1,8 +1,10 @@
 /* Agent notifications and the test clock. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "jobs/runner.h"
+#include "realtime/hub.h"
 #include "util/time.h"
 
 int sb_api_notifications_list(sb_req *r)
@@ -55,6 +57,14 @@ int sb_api_notifications_read_finish(sb_req *r)
                                          (json_int_t)sb_store_notification_unread(sb_req_db(r), r->who.agent_id)));
 }
 
+int sb_api_view_counts(sb_req *r)
+{
+    json_t *o = sb_store_view_counts(sb_req_db(r), r->who.agent_id);
+    if (!o)
+        return sb_req_fail(r, SB_E_INTERNAL, "could not count");
+    return sb_req_json(r, 200, o);
+}
+
 /* ---- test clock (serve --test-clock only) ---- */
 
 static json_t *clock_json(void)
@@ -85,4 +95,50 @@ int sb_api_test_clock_set(sb_req *r)
     sb_clock_set(ms);
     sb_jobs_wake(r->app->jobs); /* timers that just became due run now */
     return sb_req_json(r, 200, clock_json());
+}
+
+/* ---- presence: who is viewing or typing in a conversation (collision detection) ---- */
+
+/* POST /conversations/{id}/presence {"state":"viewing"|"typing"|"left","mode":"reply"|"note"}.
+ * Nothing is stored: clients repeat "viewing" every 15 s and forget a presence after 30 s. */
+int sb_api_presence(sb_req *r)
+{
+    static const char *const fields[] = {"state", "mode", NULL};
+    const char *state, *mode;
+    if (sb_api_need_object(r) || sb_api_only(r, fields) || sb_api_str(r, "state", true, false, 16, &state) ||
+        sb_api_str(r, "mode", false, false, 16, &mode))
+        return r->err;
+    if (strcmp(state, "viewing") != 0 && strcmp(state, "typing") != 0 && strcmp(state, "left") != 0)
+        return sb_req_fail(r, SB_E_VALIDATION, "state must be viewing, typing or left");
+    if (mode && strcmp(mode, "reply") != 0 && strcmp(mode, "note") != 0)
+        return sb_req_fail(r, SB_E_VALIDATION, "mode must be reply or note");
+    sb_db *db = sb_req_db(r);
+    json_t *conv = sb_store_conv_get(db, r->ids[0]);
+    if (!conv)
+        return sb_api_not_found(r, "conversation", r->ids[0]);
+    int64_t contact = json_integer_value(json_object_get(conv, "contact_id"));
+    json_decref(conv);
+    json_t *agent = sb_store_agent_get(db, r->who.agent_id);
+    const char *name = agent ? json_string_value(json_object_get(agent, "name")) : NULL;
+    json_t *ev = json_pack("{s:I, s:{s:I, s:s}, s:s, s:s, s:i}", "conversation_id", (json_int_t)r->ids[0], "agent",
+                           "id", (json_int_t)r->who.agent_id, "name", name ? name : "", "state", state, "mode",
+                           mode ? mode : "reply", "ttl", 30);
+    char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    if (text)
+        sb_hub_ephemeral(r->app->hub, "presence", text, r->ids[0], contact, SB_HUB_AGENTS);
+    free(text);
+    json_decref(ev);
+    /* Customers see an agent typing a reply, by display name only; never a note. */
+    if (strcmp(state, "typing") == 0 && (!mode || strcmp(mode, "reply") == 0)) {
+        json_t *t = json_pack("{s:I, s:s, s:s}", "conversation_id", (json_int_t)r->ids[0], "who", "agent", "name",
+                              name ? name : "");
+        char *tt = t ? json_dumps(t, JSON_COMPACT) : NULL;
+        if (tt)
+            sb_hub_ephemeral(r->app->hub, "typing", tt, r->ids[0], contact, SB_HUB_VISITORS);
+        free(tt);
+        json_decref(t);
+    }
+    json_decref(agent);
+    r->status = 204;
+    return SB_OK;
 }

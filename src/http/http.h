@@ -125,6 +125,8 @@ sb_db *sb_req_db(sb_req *r);
 struct MHD_Connection *sb_req_connection(sb_req *r);
 /* Queues a streaming response that the handler made; returns SB_HANDLED_STREAM. */
 int sb_req_queue_stream(sb_req *r, void *response);
+/* Same with another status (a page, a 304); the handler's own headers win over the defaults. */
+int sb_req_queue_response(sb_req *r, unsigned status, void *response);
 
 /* Server lifecycle. */
 int sb_http_start(sb_app *app, char *err, size_t errlen);

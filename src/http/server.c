@@ -143,8 +143,10 @@ static int find_route(const char *method, const char *path, int64_t *ids, int *n
 static void add_common_headers(struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (!MHD_get_response_header(resp, "Cache-Control"))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!MHD_get_response_header(resp, "Referrer-Policy"))
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 }
 
 static enum MHD_Result queue_json(sb_req *r)
@@ -193,11 +195,16 @@ static enum MHD_Result queue_json(sb_req *r)
 
 int sb_req_queue_stream(sb_req *r, void *response)
 {
+    return sb_req_queue_response(r, 200, response);
+}
+
+int sb_req_queue_response(sb_req *r, unsigned status, void *response)
+{
     struct MHD_Response *resp = response;
     add_common_headers(resp);
-    r->status = 200;
+    r->status = status;
     r->stream = true;
-    MHD_queue_response(r->conn, 200, resp);
+    MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     r->phase = PHASE_DONE;
     return SB_HANDLED_STREAM;

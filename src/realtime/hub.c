@@ -139,6 +139,23 @@ static void fan_out(sb_hub *hub, const sb_event *events, size_t n)
         hub->last_published = events[n - 1].id;
 }
 
+void sb_hub_ephemeral(sb_hub *hub, const char *type, const char *json, int64_t conversation_id, int64_t contact_id,
+                      unsigned audience)
+{
+    (void)conversation_id;
+    (void)contact_id; /* visitor streams will filter by it */
+    if (!(audience & SB_HUB_AGENTS))
+        return;
+    pthread_mutex_lock(&hub->mu);
+    for (sub *s = hub->head; s; s = s->next) {
+        if (s->closing)
+            continue;
+        sb_buf_printf(&s->live, "event: %s\ndata: %s\n\n", type, json);
+        wake(s);
+    }
+    pthread_mutex_unlock(&hub->mu);
+}
+
 /* Events committed by another process (the CLI) are not in our batches: read and publish
  * them before anything newer, so every stream sees ids in order. */
 static void publish_gap(sb_hub *hub, sb_db *w, int64_t upto)

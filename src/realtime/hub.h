@@ -15,6 +15,12 @@ void sb_hub_free(sb_hub *hub);
 void sb_hub_publish(sb_hub *hub, sb_db *w, const sb_event *events, size_t n);
 /* Opens an event stream on r, replaying events after last_id (-1: only new events). */
 int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id);
+/* An event that is not stored (typing, presence): sent to the live streams of the audience
+ * (visitors: only those of contact_id), never replayed; its SSE frame has no id. */
+#define SB_HUB_AGENTS 1u
+#define SB_HUB_VISITORS 2u
+void sb_hub_ephemeral(sb_hub *hub, const char *type, const char *json, int64_t conversation_id, int64_t contact_id,
+                      unsigned audience);
 /* Re-checks every stream's credentials now (after a logout, revocation or deactivation). */
 void sb_hub_recheck(sb_hub *hub);
 /* Ends every stream and refuses new ones (shutdown). */

@@ -380,6 +380,32 @@ out:
     return err;
 }
 
+/* Every agent @mentioned in a note hears of it (once, not the author). */
+static sb_err notify_mentions(sb_db *w, sb_message_op *op, const sb_conv *c)
+{
+    char author[256], text[512];
+    agent_name(w, op->actor.id, author, sizeof author);
+    for (size_t i = 0; i < op->nmentions; i++) {
+        int64_t id = op->mentions[i];
+        bool seen = id == op->actor.id && strcmp(op->actor.type, "agent") == 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = op->mentions[j] == id;
+        if (seen)
+            continue;
+        json_t *a = sb_store_agent_get(w, id);
+        bool active = a && json_is_true(json_object_get(a, "active"));
+        json_decref(a);
+        if (!active)
+            return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "mentions: no active agent %lld", (long long)id);
+        snprintf(text, sizeof text, "%s mentioned you in a note on #%lld %.200s", author, (long long)c->id,
+                 c->subject ? c->subject : "");
+        sb_err err = sb_svc_notify(w, id, "mention", c->id, text);
+        if (err)
+            return err;
+    }
+    return SB_OK;
+}
+
 sb_err sb_svc_message_create(sb_db *w, void *arg)
 {
     sb_message_op *op = arg;
@@ -451,6 +477,8 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
     if (by_email && (err = sb_svc_email_queue_reply(w, &c, op->message_id, now)) != SB_OK)
         goto out;
     if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, op->internal, &op->actor, now)) != SB_OK)
+        goto out;
+    if (op->internal && (err = notify_mentions(w, op, &c)) != SB_OK)
         goto out;
     if (op->set_status >= 0 && op->set_status != c.status) {
         int old = c.status;

@@ -70,6 +70,8 @@ typedef struct {
     bool is_inline;
 } sb_email_attachment;
 
+#define SB_MENTIONS_MAX 20
+
 /* A message on a conversation: an agent reply or note, or an inbound customer message. */
 typedef struct {
     sb_actor actor;
@@ -79,6 +81,8 @@ typedef struct {
     int set_status; /* -1 none, else sb_status to set after a reply */
     const sb_email_attachment *atts; /* uploaded files to attach (validated by the caller) */
     size_t natts;
+    int64_t mentions[SB_MENTIONS_MAX]; /* agents @mentioned in a note: each is notified */
+    size_t nmentions;
     /* out: the conversation may differ when inbound on a closed one */
     int64_t message_id, out_conversation_id;
     char errmsg[SB_ERRMSG];

@@ -299,6 +299,9 @@ json_t *sb_store_notification_get(sb_db *db, int64_t id);
 json_t *sb_store_notification_list(sb_db *db, int64_t agent_id, bool unread_only, int64_t before_id, int limit);
 int64_t sb_store_notification_unread(sb_db *db, int64_t agent_id);
 sb_err sb_store_notification_read(sb_db *w, int64_t agent_id, int64_t id, int64_t now);
+/* The inbox views' sizes for one agent: mine, unassigned, all_open, urgent, pending, solved,
+ * teams [{id, name, open}]. */
+json_t *sb_store_view_counts(sb_db *db, int64_t agent_id);
 
 /* ---- routing (store_routing.c) ---- */
 /* The routing view of a conversation: id, subject, status, priority, channel, mailbox_id,

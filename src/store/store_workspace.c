@@ -66,3 +66,44 @@ sb_err sb_store_notification_read(sb_db *w, int64_t agent_id, int64_t id, int64_
     sb_db_bind_int(s, 4, id);
     return step_done(s);
 }
+
+/* ---- inbox view counts ---- */
+
+static int64_t count_of(sb_db *db, const char *sql, int64_t arg)
+{
+    sb_stmt *s = sb_db_prepare(db, sql);
+    if (!s)
+        return -1;
+    if (arg)
+        sb_db_bind_int(s, 1, arg);
+    int64_t n = sb_db_step(s) == SB_DB_ROW ? sb_db_col_int(s, 0) : -1;
+    sb_db_reset(s);
+    return n;
+}
+
+/* Each count is one index range (see the conv_* indexes). */
+json_t *sb_store_view_counts(sb_db *db, int64_t agent_id)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "mine", json_integer(count_of(db,
+        "SELECT count(*) FROM conversations WHERE assignee_id = ? AND status IN ('open','pending','on_hold')", agent_id)));
+    json_object_set_new(o, "unassigned", json_integer(count_of(db,
+        "SELECT count(*) FROM conversations WHERE assignee_id IS NULL AND status = 'open'", 0)));
+    json_object_set_new(o, "all_open", json_integer(count_of(db,
+        "SELECT count(*) FROM conversations WHERE status = 'open'", 0)));
+    json_object_set_new(o, "urgent", json_integer(count_of(db,
+        "SELECT count(*) FROM conversations WHERE status = 'open' AND priority = 'urgent'", 0)));
+    json_object_set_new(o, "pending", json_integer(count_of(db,
+        "SELECT count(*) FROM conversations WHERE status = 'pending'", 0)));
+    json_object_set_new(o, "solved", json_integer(count_of(db,
+        "SELECT count(*) FROM conversations WHERE status = 'solved'", 0)));
+    sb_stmt *s = sb_db_prepare(db, "SELECT t.id, t.name, (SELECT count(*) FROM conversations c"
+                                   "  WHERE c.team_id = t.id AND c.status = 'open') AS open"
+                                   " FROM team_members m JOIN teams t ON t.id = m.team_id"
+                                   " WHERE m.agent_id = ? ORDER BY t.name");
+    if (s) {
+        sb_db_bind_int(s, 1, agent_id);
+        json_object_set_new(o, "teams", sb_store_rows_json(s));
+    }
+    return o;
+}

@@ -211,6 +211,7 @@ static const char m002_email[] =
 /* The browser front end: per-agent events and notifications, widget visitors, web form answers. */
 static const char m003_workspace[] =
     "ALTER TABLE events ADD COLUMN agent_id INTEGER;"
+    "CREATE INDEX conv_priority ON conversations(status, priority);"
     "CREATE TABLE notifications ("
     "  id INTEGER PRIMARY KEY,"
     "  agent_id INTEGER NOT NULL REFERENCES agents(id),"
