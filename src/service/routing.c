@@ -514,7 +514,7 @@ sb_err sb_svc_escalate(sb_db *w, void *arg)
     }
     if (to <= 0 || to == c.team_id) {
         err = sb_svc_fail(op->errmsg, SB_E_CONFLICT, "there is no team above %s to escalate to",
-                          team ? json_string_value(json_object_get(team, "name")) : "an unassigned conversation");
+                          team ? json_string_value(json_object_get(team, "name")) : "L1 (the conversation has no team)");
         goto out;
     }
     target = sb_store_team_routing(w, to);
