@@ -93,24 +93,68 @@ sb_err sb_svc_shift_check(const char *tz, const json_t *shift, char *err, size_t
     return rc;
 }
 
+/* Parsed shift calendars, keyed by time zone and the schedule's JSON text: routing checks
+ * every candidate's shift on every routing, and parsing a calendar costs far more than
+ * looking it up. Flushed whole when full (schedules change rarely). */
+#define SHIFT_CACHE_MAX 256
+typedef struct {
+    char *key;
+    sb_calendar *cal; /* NULL: the schedule does not load */
+} shift_entry;
+static pthread_mutex_t shift_lock = PTHREAD_MUTEX_INITIALIZER;
+static shift_entry shift_cache[SHIFT_CACHE_MAX];
+static size_t shift_count;
+
+static void shift_cache_flush(void)
+{
+    for (size_t i = 0; i < shift_count; i++) {
+        free(shift_cache[i].key);
+        free(shift_cache[i].cal);
+    }
+    shift_count = 0;
+}
+
 /* Whether an agent is on shift at now_ms: no schedule means always. A stored schedule that
  * no longer loads (a time zone removed from tzdata) counts as off shift, loudly. */
 static bool on_shift(const json_t *agent, int64_t now_ms)
 {
-    const json_t *shift = json_object_get(agent, "shift");
-    if (!shift || json_is_null(shift))
+    const char *text = json_string_value(json_object_get(agent, "shift_text"));
+    if (!text || strcmp(text, "null") == 0)
         return true;
-    sb_calendar *cal = malloc(sizeof *cal);
-    if (!cal)
+    const char *tz = json_string_value(json_object_get(agent, "timezone"));
+    size_t klen = strlen(tz ? tz : "") + strlen(text) + 2;
+    char *key = malloc(klen);
+    if (!key)
         return false;
-    char err[200];
+    snprintf(key, klen, "%s\n%s", tz ? tz : "", text);
     bool open = false;
-    if (shift_calendar(json_string_value(json_object_get(agent, "timezone")), shift, cal, err, sizeof err) == SB_OK)
-        open = sb_cal_is_open(cal, now_ms / 1000);
-    else
-        sb_warn("msg=\"agent shift does not load\" agent=%lld err=\"%s\"",
-                (long long)json_integer_value(json_object_get(agent, "id")), err);
-    free(cal);
+    pthread_mutex_lock(&shift_lock);
+    size_t i;
+    for (i = 0; i < shift_count; i++)
+        if (strcmp(shift_cache[i].key, key) == 0)
+            break;
+    if (i == shift_count) {
+        if (shift_count == SHIFT_CACHE_MAX)
+            shift_cache_flush();
+        i = shift_count++;
+        shift_cache[i].key = key;
+        key = NULL;
+        shift_cache[i].cal = malloc(sizeof(sb_calendar));
+        json_t *shift = json_loads(text, 0, NULL);
+        char err[200] = "out of memory";
+        if (!shift_cache[i].cal || !shift ||
+            shift_calendar(tz, shift, shift_cache[i].cal, err, sizeof err) != SB_OK) {
+            sb_warn("msg=\"agent shift does not load\" agent=%lld err=\"%s\"",
+                    (long long)json_integer_value(json_object_get(agent, "id")), err);
+            free(shift_cache[i].cal);
+            shift_cache[i].cal = NULL;
+        }
+        json_decref(shift);
+    }
+    if (shift_cache[i].cal)
+        open = sb_cal_is_open(shift_cache[i].cal, now_ms / 1000);
+    pthread_mutex_unlock(&shift_lock);
+    free(key);
     return open;
 }
 
@@ -236,7 +280,7 @@ static sb_err route(sb_db *w, int64_t conv_id, route_mode mode, bool team_given,
     int64_t fixed = (mode == ROUTE_NEW && !team_given) ? 0 : cur_team;
     size_t nrules = 0;
     if (fixed <= 0) {
-        rules_json = sb_store_rule_list(w, true);
+        rules_json = sb_store_rules_for_routing(w);
         size_t n = json_array_size(rules_json);
         if (n > MAX_RULES_EVAL)
             n = MAX_RULES_EVAL;
@@ -247,10 +291,13 @@ static sb_err route(sb_db *w, int64_t conv_id, route_mode mode, bool team_given,
         }
         for (size_t i = 0; i < n; i++) {
             json_t *r = json_array_get(rules_json, i);
+            /* The parsed conditions stay in the row: the rule points into them. */
+            json_t *cond = json_loads(json_string_value(json_object_get(r, "conditions")), 0, NULL);
+            json_object_set_new(r, "parsed", cond ? cond : json_null());
             sb_route_rule *rr = &rules[nrules];
             rr->id = json_integer_value(json_object_get(r, "id"));
             rr->team_id = json_integer_value(json_object_get(r, "team_id"));
-            if (sb_route_rule_from_json(rr, json_object_get(r, "conditions"), NULL, 0) == SB_OK)
+            if (sb_route_rule_from_json(rr, json_object_get(r, "parsed"), NULL, 0) == SB_OK)
                 nrules++;
         }
     }
@@ -268,7 +315,7 @@ static sb_err route(sb_db *w, int64_t conv_id, route_mode mode, bool team_given,
         int s = sb_route_strategy_parse(json_string_value(json_object_get(team_row, "strategy")));
         in.strategy = s < 0 ? SB_STRATEGY_MANUAL : (sb_route_strategy)s;
         if (in.strategy != SB_STRATEGY_MANUAL && (!in.manager || !sb_route_manager_eligible(in.manager))) {
-            members = sb_store_route_agents(w, team);
+            members = sb_store_route_agents(w, team, in.strategy == SB_STRATEGY_LEAST_LOADED);
             size_t n = json_array_size(members);
             cands = calloc(n + 1, sizeof *cands);
             if (!cands) {
@@ -289,13 +336,7 @@ static sb_err route(sb_db *w, int64_t conv_id, route_mode mode, bool team_given,
     /* Apply. */
     bool changed = res.team_id != cur_team || res.assignee_id != 0;
     if (changed) {
-        sb_conv c;
-        if ((err = sb_store_conv_load(w, conv_id, &c)) != SB_OK)
-            goto done;
-        c.team_id = res.team_id;
-        c.assignee_id = res.assignee_id;
-        err = sb_store_conv_save(w, &c, now);
-        sb_conv_release(&c);
+        err = sb_store_conv_set_owner(w, conv_id, res.team_id, res.assignee_id, now);
         if (err == SB_OK && res.assignee_id)
             err = sb_store_agent_mark_assigned(w, res.assignee_id, now);
         if (err != SB_OK)

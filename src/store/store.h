@@ -309,9 +309,12 @@ json_t *sb_store_view_counts(sb_db *db, int64_t agent_id);
  * account_manager_id, mailbox_team_id. NULL when missing. */
 json_t *sb_store_route_conv(sb_db *db, int64_t conv_id);
 /* Routing state of the members of a team (by id), or of one agent: id, name, active, status,
- * max_open, timezone, shift, assign_seq, open_count (assigned and not solved or closed). */
-json_t *sb_store_route_agents(sb_db *db, int64_t team_id);
+ * max_open, timezone, shift_text (JSON text or null), assign_seq, open_count (assigned and not
+ * solved or closed; counted only for agents with a max_open, or for everyone when counts). */
+json_t *sb_store_route_agents(sb_db *db, int64_t team_id, bool counts);
 json_t *sb_store_route_agent(sb_db *db, int64_t agent_id);
+/* Sets a conversation's team and assignee (0 = none) and nothing else. */
+sb_err sb_store_conv_set_owner(sb_db *w, int64_t conv_id, int64_t team_id, int64_t assignee_id, int64_t now);
 /* Records a routed assignment: the agent moves to the end of every round-robin order. */
 sb_err sb_store_agent_mark_assigned(sb_db *w, int64_t agent_id, int64_t now);
 /* Routing settings present in fields (validated): agents max_open, timezone, shift; teams
@@ -329,6 +332,8 @@ json_t *sb_store_teams_with_queue(sb_db *db);
 /* Routing rules in order (position, id). */
 json_t *sb_store_rule_list(sb_db *db, bool enabled_only);
 json_t *sb_store_rule_get(sb_db *db, int64_t id);
+/* Enabled rules in order, as routing needs them: id, name, team_id, conditions (JSON text). */
+json_t *sb_store_rules_for_routing(sb_db *db);
 int64_t sb_store_rule_count(sb_db *db);
 /* position <= 0: last (insert) or unchanged (update); enabled -1: unchanged. Positions stay 1..n. */
 sb_err sb_store_rule_insert(sb_db *w, const char *name, const char *conditions, int64_t team_id, int64_t position,

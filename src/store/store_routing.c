@@ -30,27 +30,46 @@ json_t *sb_store_route_conv(sb_db *db, int64_t conv_id)
     return one_row(s);
 }
 
+/* open_count is counted only where it matters (a capacity is set, or ?2: least-loaded needs
+ * everyone's): counting a busy agent's conversations on every routing is the costly part. The
+ * shift stays text: the service caches the calendars it parses, keyed by that text. */
 #define ROUTE_AGENT_COLUMNS                                                                        \
-    "a.id, a.name, a.active AS active__bool, a.status, a.max_open, a.timezone, a.shift_json AS shift__json," \
-    " a.assign_seq, " OPEN_COUNT("a.id") " AS open_count"
+    "a.id, a.name, a.active AS active__bool, a.status, a.max_open, a.timezone, a.shift_json AS shift_text," \
+    " a.assign_seq, CASE WHEN ?2 OR a.max_open IS NOT NULL THEN " OPEN_COUNT("a.id") " ELSE 0 END AS open_count"
 
-json_t *sb_store_route_agents(sb_db *db, int64_t team_id)
+json_t *sb_store_route_agents(sb_db *db, int64_t team_id, bool counts)
 {
     sb_stmt *s = sb_db_prepare(db, "SELECT " ROUTE_AGENT_COLUMNS " FROM team_members tm"
-                                   " JOIN agents a ON a.id = tm.agent_id WHERE tm.team_id = ? ORDER BY a.id");
+                                   " JOIN agents a ON a.id = tm.agent_id WHERE tm.team_id = ?1 ORDER BY a.id");
     if (!s)
         return NULL;
     sb_db_bind_int(s, 1, team_id);
+    sb_db_bind_int(s, 2, counts);
     return sb_store_rows_json(s);
 }
 
 json_t *sb_store_route_agent(sb_db *db, int64_t agent_id)
 {
-    sb_stmt *s = sb_db_prepare(db, "SELECT " ROUTE_AGENT_COLUMNS " FROM agents a WHERE a.id = ?");
+    sb_stmt *s = sb_db_prepare(db, "SELECT " ROUTE_AGENT_COLUMNS " FROM agents a WHERE a.id = ?1");
     if (!s)
         return NULL;
     sb_db_bind_int(s, 1, agent_id);
+    sb_db_bind_int(s, 2, 0);
     return one_row(s);
+}
+
+sb_err sb_store_conv_set_owner(sb_db *w, int64_t conv_id, int64_t team_id, int64_t assignee_id, int64_t now)
+{
+    /* Only the owner columns: the subject's full-text row stays as it is. */
+    sb_stmt *s = sb_db_prepare(w, "UPDATE conversations SET team_id = ?, assignee_id = ?, updated_at = ? WHERE id = ?");
+    if (!s)
+        return SB_E_INTERNAL;
+    sb_db_bind_id(s, 1, team_id);
+    sb_db_bind_id(s, 2, assignee_id);
+    sb_db_bind_int(s, 3, now);
+    sb_db_bind_int(s, 4, conv_id);
+    sb_err err = step_done(s);
+    return err == SB_E_CONFLICT ? SB_E_VALIDATION : err;
 }
 
 sb_err sb_store_agent_mark_assigned(sb_db *w, int64_t agent_id, int64_t now)
@@ -185,6 +204,13 @@ json_t *sb_store_rule_list(sb_db *db, bool enabled_only)
         return NULL;
     sb_db_bind_int(s, 1, enabled_only);
     return sb_store_rows_json(s);
+}
+
+json_t *sb_store_rules_for_routing(sb_db *db)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT id, name, team_id, conditions_json AS conditions FROM routing_rules"
+                                   " WHERE enabled = 1 ORDER BY position, id");
+    return s ? sb_store_rows_json(s) : NULL;
 }
 
 json_t *sb_store_rule_get(sb_db *db, int64_t id)
