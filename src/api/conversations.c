@@ -74,6 +74,9 @@ int sb_api_conversations_list(sb_req *r)
     f.tag = sb_req_query(r, "tag");
     if (f.tag && !*f.tag)
         f.tag = NULL;
+    const char *sla_q = sb_req_query(r, "sla"), *sort_q = sb_req_query(r, "sort");
+    if ((sla_q && *sla_q) || (sort_q && *sort_q)) /* SLA filter and order: api/sla.c */
+        return sb_api_conversations_list_sla(r, &f, limit);
     const char *cursor = sb_req_query(r, "cursor");
     if (cursor && *cursor) {
         int rank;

@@ -1,10 +1,15 @@
 /* Agent notifications and the test clock. */
+#include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "jobs/runner.h"
 #include "realtime/hub.h"
+#include "realtime/presence.h"
+#include "util/time.h"
+#include "util/buf.h"
 #include "util/time.h"
 
 int sb_api_notifications_list(sb_req *r)
@@ -138,7 +143,65 @@ int sb_api_presence(sb_req *r)
         free(tt);
         json_decref(t);
     }
+    /* The answer says who else is here, so a newcomer need not wait for their next beat. */
+    json_t *others = sb_presence_update(r->ids[0], r->who.agent_id, name ? name : "", state, mode ? mode : "reply",
+                                        sb_time_now_ms());
     json_decref(agent);
-    r->status = 204;
-    return SB_OK;
+    return sb_req_json(r, 200, json_pack("{s:o}", "others", others));
+}
+
+/* ---- an inbound email's sanitised HTML, as a document of its own ---- */
+
+/* The workspace shows it in a sandboxed frame. The document's own CSP forbids every script
+ * and every remote load: inline styles are allowed (mail depends on them); remote images
+ * only with ?images=1, after the agent asked (the sanitiser parked their URLs in
+ * data-sb-remote-src). */
+#define EMAIL_CSP                                                                                  \
+    "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox; default-src 'none';"   \
+    " style-src 'unsafe-inline'; img-src 'self' data:%s; frame-ancestors 'self'; base-uri 'none';" \
+    " form-action 'none'"
+
+int sb_api_message_html(sb_req *r)
+{
+    json_t *m = sb_store_message_get(sb_req_db(r), r->ids[0]);
+    if (!m)
+        return sb_api_not_found(r, "message", r->ids[0]);
+    const char *html = json_string_value(json_object_get(m, "body_html"));
+    const char *images = sb_req_query(r, "images");
+    bool remote = images && strcmp(images, "1") == 0;
+    sb_buf b;
+    sb_buf_init(&b, 64u << 20);
+    sb_buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">"
+                    "<style>body{margin:0;font:14px/1.45 system-ui,sans-serif;overflow-wrap:anywhere}"
+                    "img{max-width:100%;height:auto}</style></head><body>");
+    for (const char *p = html ? html : ""; *p;) {
+        const char *hit = remote ? strstr(p, " data-sb-remote-src=") : NULL;
+        if (!hit) {
+            sb_buf_puts(&b, p);
+            break;
+        }
+        sb_buf_append(&b, p, (size_t)(hit - p));
+        sb_buf_puts(&b, " src=");
+        p = hit + strlen(" data-sb-remote-src=");
+    }
+    sb_buf_puts(&b, "</body></html>");
+    json_decref(m);
+    if (b.failed) {
+        sb_buf_release(&b);
+        return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
+    }
+    size_t len;
+    char *text = sb_buf_detach(&b, &len);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
+    }
+    char csp[512];
+    snprintf(csp, sizeof csp, EMAIL_CSP, remote ? " https: http:" : "");
+    MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    MHD_add_response_header(resp, "Cache-Control", "private, no-store");
+    r->resp_bytes = len;
+    return sb_req_queue_response(r, 200, resp);
 }

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "api/api.h"
 #include "channels/email/mime.h"
 #include "cli/cli.h"
 #include "jobs/runner.h"
@@ -140,7 +141,8 @@ int sb_cli_serve(int argc, char **argv)
     app.hub = sb_hub_new(app.store, heartbeat, per_agent);
     app.metrics = sb_metrics_new(sb_route_count);
     app.login_limit = sb_ratelimit_new(10, 15 * 60);
-    if (!app.hub || !app.metrics || !app.login_limit) {
+    app.webform_limit = sb_ratelimit_new(SB_WEBFORM_PER_IP, SB_WEBFORM_WINDOW_S);
+    if (!app.hub || !app.metrics || !app.login_limit || !app.webform_limit) {
         fprintf(stderr, "switchboard serve: out of memory\n");
         return 1;
     }
@@ -168,6 +170,7 @@ int sb_cli_serve(int argc, char **argv)
     sb_store_close(app.store);
     sb_metrics_free(app.metrics);
     sb_ratelimit_free(app.login_limit);
+    sb_ratelimit_free(app.webform_limit);
     curl_global_cleanup();
     sb_info("msg=\"stopped\"");
     return 0;

@@ -38,6 +38,7 @@ typedef struct sb_app {
     sb_hub *hub;
     sb_metrics *metrics;
     sb_ratelimit *login_limit;
+    sb_ratelimit *webform_limit; /* submissions of the public web form per client address */
     sb_http_config cfg;
     int stopping; /* atomic */
 } sb_app;
@@ -65,6 +66,7 @@ typedef struct {
     sb_auth_level auth;
     const char *metric_name; /* defaults to pattern */
     bool raw_body;           /* a raw email, not JSON: handlers read r->raw; limit --max-email */
+    size_t public_max_body;  /* public routes: body limit instead of 8 KiB (0 = that default) */
 } sb_route;
 
 struct sb_req {

@@ -346,7 +346,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 || strcmp(method, "DELETE") == 0)
             r->max_body = 0; /* these carry no body here */
         else if (r->route && r->route->auth == SB_AUTH_PUBLIC)
-            r->max_body = PUBLIC_BODY_MAX; /* anyone may send it: keep it small */
+            r->max_body = r->route->public_max_body ? r->route->public_max_body : PUBLIC_BODY_MAX; /* anyone may send it: keep it small */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             /* Answer before reading the body; MHD closes the connection afterwards. */

@@ -403,10 +403,22 @@ int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id)
     s->replay_upto = hub->last_published;
     s->replay_next = last_id < 0 ? hub->last_published : last_id;
     sb_buf_puts(&s->replay, "retry: 2000\n: connected\n\n"); /* sent before anything else */
+    /* A new stream learns its position at once: a client that drops before the next event
+     * resumes from here with Last-Event-ID instead of starting over and missing events. */
+    if (last_id < 0) {
+        char ts[32];
+        sb_time_format(sb_time_now_ms(), ts, sizeof ts);
+        sb_buf_printf(&s->replay,
+                      "id: %lld\nevent: stream.open\ndata: {\"id\":%lld,\"type\":\"stream.open\","
+                      "\"conversation_id\":null,\"actor\":{\"type\":\"system\",\"id\":null},"
+                      "\"data\":{\"last_event_id\":%lld},\"created_at\":\"%s\"}\n\n",
+                      (long long)s->replay_next, (long long)s->replay_next, (long long)s->replay_next, ts);
+    }
     if (s->replay_upto - s->replay_next > REPLAY_MAX) {
         s->replay_next = s->replay_upto - REPLAY_MAX;
-        sb_buf_printf(&s->replay, "event: stream.reset\ndata: {\"reason\":\"too far behind\",\"resumes_after\":%lld}\n\n",
-                      (long long)s->replay_next);
+        sb_buf_printf(&s->replay,
+                      "id: %lld\nevent: stream.reset\ndata: {\"reason\":\"too far behind\",\"resumes_after\":%lld}\n\n",
+                      (long long)s->replay_next, (long long)s->replay_next);
     }
     s->next = hub->head;
     if (hub->head)

@@ -8,6 +8,7 @@
 
 #include "core/conversation.h"
 #include "service/internal.h"
+#include "service/sla.h"
 #include "util/buf.h"
 #include "util/time.h"
 
@@ -44,9 +45,22 @@ sb_err sb_svc_emit(sb_db *w, const char *type, int64_t conv, int64_t contact, bo
 sb_err sb_svc_emit_conversation(sb_db *w, const char *type, int64_t conv_id, const sb_actor *actor,
                                 json_t *changes, int64_t now)
 {
+    /* SLA hook: every conversation change brings its clocks up to date first (service/sla.c). */
+    bool sla_changed = false;
+    sb_err sla_err = sb_svc_sla_sync(w, conv_id, now, &sla_changed);
+    if (sla_err != SB_OK)
+        return sla_err;
+    json_t *sla_changes = NULL;
+    if (sla_changed) {
+        sla_changes = changes ? json_copy(changes) : json_array();
+        json_array_append_new(sla_changes, json_string("sla"));
+        changes = sla_changes;
+    }
     json_t *conv = sb_store_conv_get(w, conv_id);
-    if (!conv)
+    if (!conv) {
+        json_decref(sla_changes);
         return SB_E_INTERNAL;
+    }
     int64_t contact = json_integer_value(json_object_get(conv, "contact_id"));
     json_t *data = json_object();
     json_object_set_new(data, "conversation", conv);
@@ -64,6 +78,7 @@ sb_err sb_svc_emit_conversation(sb_db *w, const char *type, int64_t conv_id, con
     };
     sb_err err = sb_store_event_append(w, &ev, NULL);
     json_decref(data);
+    json_decref(sla_changes);
     return err;
 }
 
@@ -231,6 +246,8 @@ sb_err sb_svc_conv_create(sb_db *w, void *arg)
     if ((err = sb_store_conv_insert(w, &c, now)) != SB_OK)
         return err;
     op->id = c.id;
+    if (op->fields_json && (err = sb_store_conv_set_fields(w, c.id, op->fields_json)) != SB_OK)
+        return err;
     if (op->tags && (err = set_tags(w, c.id, op->tags, &op->actor, now)) != SB_OK)
         return err;
     if (op->body && *op->body) {

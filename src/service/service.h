@@ -44,6 +44,7 @@ typedef struct {
     json_t *tags; /* array of strings, or NULL */
     int64_t follow_up_of;
     int64_t mailbox_id;
+    const char *fields_json; /* structured answers (web form), a JSON object as text, or NULL */
     /* out */
     int64_t id, message_id;
     char errmsg[SB_ERRMSG];
@@ -180,6 +181,16 @@ sb_err sb_svc_mailbox_write(sb_db *w, void *op);
 
 /* Creates the installation's secret keys on first start (run once through the writer). */
 sb_err sb_svc_init_keys(sb_db *w, void *arg);
+
+/* ---- web form ---- */
+/* Stores a validated, normalised form configuration (settings key "webform"). */
+typedef struct {
+    char *config_json; /* owned */
+    char errmsg[SB_ERRMSG];
+} sb_webform_config_op;
+sb_err sb_svc_webform_config_put(sb_db *w, void *op);
+/* The stored configuration, or the default; caller frees. NULL only when out of memory. */
+json_t *sb_svc_webform_config(sb_db *db);
 
 /* The signature of a conversation's reply address (support+c<id>-<sig>@...). */
 void sb_svc_reply_sig(sb_db *db, int64_t conversation_id, char sig[SB_REPLY_SIG_LEN + 1]);

@@ -303,6 +303,10 @@ sb_err sb_store_notification_read(sb_db *w, int64_t agent_id, int64_t id, int64_
  * teams [{id, name, open}]. */
 json_t *sb_store_view_counts(sb_db *db, int64_t agent_id);
 
+/* ---- web form ---- */
+/* Stores a conversation's structured answers (a JSON object as text, or NULL). */
+sb_err sb_store_conv_set_fields(sb_db *w, int64_t id, const char *fields_json);
+
 /* ---- routing (store_routing.c) ---- */
 /* The routing view of a conversation: id, subject, status, priority, channel, mailbox_id,
  * team_id, assignee_id, tags, category (fields_json.category), organization_id,

@@ -70,3 +70,42 @@ def wait_for(fn, timeout=10.0, interval=0.05, message="condition"):
 def console_errors(driver):
     """Severe console entries: CSP violations, uncaught exceptions, failed loads."""
     return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+# ---- the agent workspace ----
+
+PASSWORD = "correct horse battery"
+
+
+def login(b, server, user, hash_path="#/view/all"):
+    b.get(server.base_url + "/")
+    wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "[data-testid=login-email]"), message="the login form")
+    b.find_element(By.CSS_SELECTOR, "[data-testid=login-email]").send_keys(user.email)
+    b.find_element(By.CSS_SELECTOR, "[data-testid=login-password]").send_keys(PASSWORD)
+    b.find_element(By.CSS_SELECTOR, "[data-testid=login-submit]").click()
+    wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "[data-testid=me]"), message="the workspace")
+    b.get(server.base_url + "/" + hash_path)
+    wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "[data-testid=live-state][data-state=live]"),
+             message="the live event stream")
+
+
+def list_item(b, cid):
+    return b.find_elements(By.CSS_SELECTOR, f"[data-testid=conversation-list-item][data-conversation-id='{cid}']")
+
+
+def open_conversation(b, cid):
+    wait_for(lambda: list_item(b, cid), message=f"conversation {cid} in the list")
+    list_item(b, cid)[0].find_element(By.CSS_SELECTOR, "a").click()
+    wait_for(lambda: b.find_elements(By.CSS_SELECTOR, f".detail-pane[data-rendered-id='{cid}']"),
+             message="the conversation view")
+
+
+def timeline(b):
+    return [(e.get_attribute("data-kind"), e.text) for e in b.find_elements(By.CSS_SELECTOR, "[data-testid=timeline-message]")]
+
+
+def unexpected_errors(b):
+    # the login page asks who is signed in first: its 401 is expected
+    return [e for e in console_errors(b) if "/api/v1/auth/me" not in e["message"]]
+
+

@@ -67,12 +67,17 @@ def test_presence_reaches_other_agents(server, admin):
     conv = a.api.create_conversation(subject=uniq("presence"))
     with SSEStream(server, b.token) as s:
         r = a.api.post(f"/api/v1/conversations/{conv['id']}/presence", json={"state": "typing", "mode": "note"})
-        assert r.status_code == 204
+        assert r.status_code == 200 and r.json() == {"others": []}
         ev = s.read_until(lambda e: e.event == "presence")[-1]
         assert ev.id is None  # ephemeral: never replayed
         d = ev.json()
         assert d["conversation_id"] == conv["id"] and d["agent"] == {"id": a.id, "name": a.name}
         assert d["state"] == "typing" and d["mode"] == "note"
+    # a newcomer learns at once who is there
+    r = b.api.post(f"/api/v1/conversations/{conv['id']}/presence", json={"state": "viewing"})
+    assert r.json()["others"] == [{"agent": {"id": a.id, "name": a.name}, "state": "typing", "mode": "note"}]
+    a.api.post(f"/api/v1/conversations/{conv['id']}/presence", json={"state": "left"})
+    assert b.api.post(f"/api/v1/conversations/{conv['id']}/presence", json={"state": "viewing"}).json()["others"] == []
     assert_error(a.api.post(f"/api/v1/conversations/{conv['id']}/presence", json={"state": "dancing"}),
                  422, "validation_failed")
     assert_error(a.api.post("/api/v1/conversations/99999999/presence", json={"state": "viewing"}), 404, "not_found")
