@@ -471,3 +471,21 @@ def test_oncall_rotation_across_dst(server, admin):
     r = admin.api.get(f"/api/v1/teams/{plain['id']}/oncall", expect=200).json()
     assert (r["agent_id"], r["source"]) == (None, "none")
     set_clock(server, MONDAY_10Z)
+
+
+def test_web_form_category_chooses_the_team(server, admin):
+    set_clock(server, MONDAY_10Z)
+    a = new_agent(server, admin)
+    team = new_team(admin, [a])
+    rule = admin.api.post("/api/v1/routing-rules", json={
+        "name": "form: other", "conditions": {"channel": "webform", "category": "other"}, "team_id": team["id"]},
+        expect=201).json()
+    r = admin.api.post("/api/v1/webform", json={"email": uemail("form"), "subject": uniq("form"),
+                                               "fields": {"category": "Other", "description": "It broke"}},
+                       expect=201)
+    c = admin.api.get_conversation(r.json()["id"])
+    assert c["fields"]["category"] == "Other"
+    assert (c["team_id"], c["assignee_id"]) == (team["id"], a.id)
+    assert f"Assigned to {a.name} by round-robin in team {team['name']} (rule \"form: other\")" in timeline(
+        admin.api, c["id"])
+    admin.api.delete(f"/api/v1/routing-rules/{rule['id']}", expect=204)
