@@ -236,6 +236,52 @@ static sb_err ensure_sweep(sb_db *w, int64_t now)
     return err;
 }
 
+/* The enabled rules, parsed once and kept while their fingerprint in the store stays the same.
+ * Routing runs on the writer thread only, so the set is never used by two threads at once. */
+typedef struct {
+    bool valid;
+    int64_t fp[4];
+    json_t *rows; /* the rules as read; each row's "parsed" conditions back the rule's strings */
+    sb_route_rule *rules;
+    size_t n;
+} rule_set;
+static rule_set rules_cache;
+
+static const rule_set *rules_current(sb_db *w)
+{
+    int64_t fp[4];
+    if (sb_store_rules_fingerprint(w, fp) != SB_OK)
+        return NULL;
+    if (rules_cache.valid && memcmp(fp, rules_cache.fp, sizeof fp) == 0)
+        return &rules_cache;
+    json_decref(rules_cache.rows);
+    free(rules_cache.rules);
+    memset(&rules_cache, 0, sizeof rules_cache);
+    json_t *rows = sb_store_rules_for_routing(w);
+    size_t n = json_array_size(rows);
+    if (n > MAX_RULES_EVAL)
+        n = MAX_RULES_EVAL;
+    sb_route_rule *rules = calloc(n + 1, sizeof *rules);
+    if (!rows || !rules) {
+        json_decref(rows);
+        free(rules);
+        return NULL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = json_array_get(rows, i);
+        json_t *cond = json_loads(json_string_value(json_object_get(r, "conditions")), 0, NULL);
+        json_object_set_new(r, "parsed", cond ? cond : json_null());
+        rules[k].id = json_integer_value(json_object_get(r, "id"));
+        rules[k].team_id = json_integer_value(json_object_get(r, "team_id"));
+        if (sb_route_rule_from_json(&rules[k], json_object_get(r, "parsed"), NULL, 0) == SB_OK)
+            k++;
+    }
+    rules_cache = (rule_set){.valid = true, .rows = rows, .rules = rules, .n = k};
+    memcpy(rules_cache.fp, fp, sizeof fp);
+    return &rules_cache;
+}
+
 static sb_err route(sb_db *w, int64_t conv_id, route_mode mode, bool team_given, int64_t now, route_out *out)
 {
     memset(out, 0, sizeof *out);
@@ -243,8 +289,7 @@ static sb_err route(sb_db *w, int64_t conv_id, route_mode mode, bool team_given,
     if (!facts)
         return SB_E_NOT_FOUND;
     sb_err err = SB_OK;
-    json_t *rules_json = NULL, *members = NULL, *mgr_row = NULL, *team_row = NULL;
-    sb_route_rule *rules = NULL;
+    json_t *members = NULL, *mgr_row = NULL, *team_row = NULL;
     sb_route_agent *cands = NULL;
     const char **tags = NULL;
     int status = sb_status_parse(json_string_value(json_object_get(facts, "status")));
@@ -278,31 +323,13 @@ static sb_err route(sb_db *w, int64_t conv_id, route_mode mode, bool team_given,
         .ntags = ntags,
     };
     int64_t fixed = (mode == ROUTE_NEW && !team_given) ? 0 : cur_team;
-    size_t nrules = 0;
-    if (fixed <= 0) {
-        rules_json = sb_store_rules_for_routing(w);
-        size_t n = json_array_size(rules_json);
-        if (n > MAX_RULES_EVAL)
-            n = MAX_RULES_EVAL;
-        rules = calloc(n + 1, sizeof *rules);
-        if (!rules) {
-            err = SB_E_INTERNAL;
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            json_t *r = json_array_get(rules_json, i);
-            /* The parsed conditions stay in the row: the rule points into them. */
-            json_t *cond = json_loads(json_string_value(json_object_get(r, "conditions")), 0, NULL);
-            json_object_set_new(r, "parsed", cond ? cond : json_null());
-            sb_route_rule *rr = &rules[nrules];
-            rr->id = json_integer_value(json_object_get(r, "id"));
-            rr->team_id = json_integer_value(json_object_get(r, "team_id"));
-            if (sb_route_rule_from_json(rr, json_object_get(r, "parsed"), NULL, 0) == SB_OK)
-                nrules++;
-        }
+    const rule_set *rs = NULL;
+    if (fixed <= 0 && !(rs = rules_current(w))) {
+        err = SB_E_INTERNAL;
+        goto done;
     }
-    int64_t team = sb_route_choose_team(&f, rules, nrules, fixed, json_integer_value(json_object_get(facts, "mailbox_team_id")),
-                                        &out->rule_id);
+    int64_t team = sb_route_choose_team(&f, rs ? rs->rules : NULL, rs ? rs->n : 0, fixed,
+                                        json_integer_value(json_object_get(facts, "mailbox_team_id")), &out->rule_id);
     /* Who. */
     sb_route_agent mgr;
     sb_route_input in = {.team_id = team, .strategy = SB_STRATEGY_MANUAL};
@@ -350,7 +377,7 @@ static sb_err route(sb_db *w, int64_t conv_id, route_mode mode, bool team_given,
         const char *rule_name = NULL;
         size_t i;
         json_t *r;
-        json_array_foreach(rules_json, i, r) if (json_integer_value(json_object_get(r, "id")) == out->rule_id)
+        json_array_foreach(rs ? rs->rows : NULL, i, r) if (json_integer_value(json_object_get(r, "id")) == out->rule_id)
             rule_name = json_string_value(json_object_get(r, "name"));
         if (rule_name && !*rule_name)
             rule_name = NULL;
@@ -371,11 +398,9 @@ static sb_err route(sb_db *w, int64_t conv_id, route_mode mode, bool team_given,
     }
 done:
     json_decref(facts);
-    json_decref(rules_json);
     json_decref(members);
     json_decref(mgr_row);
     json_decref(team_row);
-    free(rules);
     free(cands);
     free(tags);
     return err;

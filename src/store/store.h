@@ -338,6 +338,9 @@ json_t *sb_store_rule_list(sb_db *db, bool enabled_only);
 json_t *sb_store_rule_get(sb_db *db, int64_t id);
 /* Enabled rules in order, as routing needs them: id, name, team_id, conditions (JSON text). */
 json_t *sb_store_rules_for_routing(sb_db *db);
+/* Changes whenever the enabled rules, their order, conditions or teams change: lets the
+ * service keep the parsed rules between routings. */
+sb_err sb_store_rules_fingerprint(sb_db *db, int64_t fp[4]);
 int64_t sb_store_rule_count(sb_db *db);
 /* position <= 0: last (insert) or unchanged (update); enabled -1: unchanged. Positions stay 1..n. */
 sb_err sb_store_rule_insert(sb_db *w, const char *name, const char *conditions, int64_t team_id, int64_t position,

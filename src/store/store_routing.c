@@ -213,6 +213,23 @@ json_t *sb_store_rules_for_routing(sb_db *db)
     return s ? sb_store_rows_json(s) : NULL;
 }
 
+sb_err sb_store_rules_fingerprint(sb_db *db, int64_t fp[4])
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT COUNT(*), COALESCE(SUM(id * position), 0), COALESCE(SUM(updated_at), 0),"
+                                   " COALESCE(SUM(length(conditions_json) + team_id * 7919 + length(name)), 0)"
+                                   " FROM routing_rules WHERE enabled = 1");
+    if (!s)
+        return SB_E_INTERNAL;
+    sb_err err = SB_E_INTERNAL;
+    if (sb_db_step(s) == SB_DB_ROW) {
+        for (int i = 0; i < 4; i++)
+            fp[i] = sb_db_col_int(s, i);
+        err = SB_OK;
+    }
+    sb_db_reset(s);
+    return err;
+}
+
 json_t *sb_store_rule_get(sb_db *db, int64_t id)
 {
     sb_stmt *s = sb_db_prepare(db, "SELECT " RULE_COLUMNS " FROM routing_rules WHERE id = ?");

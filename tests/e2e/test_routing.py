@@ -291,6 +291,12 @@ def test_rules_choose_the_team_in_order(server, admin, trainee):
     assert (c["team_id"], c["assignee_id"]) == (None, None)
     # Explicit team beats the rules.
     assert admin.api.create_conversation(tags=[tag], team_id=t2["id"])["team_id"] == t2["id"]
+    # Deleting a team deletes its rules; routing notices at once.
+    gone = new_team(admin, [a1])
+    admin.api.post(url, json={"conditions": {"tag": tag + "-gone"}, "team_id": gone["id"]}, expect=201)
+    assert admin.api.create_conversation(tags=[tag + "-gone"])["team_id"] == gone["id"]
+    admin.api.delete(f"/api/v1/teams/{gone['id']}", expect=204)
+    assert admin.api.create_conversation(tags=[tag + "-gone"])["team_id"] is None
     for r in (r1, r2, r3):
         admin.api.delete(f"{url}/{r['id']}", expect=204)
     assert_error(admin.api.get(f"{url}/{r1['id']}"), 404, "not_found")
