@@ -130,6 +130,27 @@ const sb_route sb_routes[] = {
     /* 404 unless `serve --test-clock` */
     {"GET", "/api/v1/_test/clock", sb_api_test_clock_get, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"PUT", "/api/v1/_test/clock", sb_api_test_clock_set, NULL, SB_AUTH_PUBLIC, NULL, false},
+
+    /* chat widget: admin settings; the visitor API (CORS, X-Visitor-Token), see docs/widget.md */
+#define WIDGET "/api/v1/widget"
+    {"GET", "/widget-demo.css", sb_api_static_widget_demo_css, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/api/v1/settings/widget", sb_api_widget_settings_get, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
+    {"PUT", "/api/v1/settings/widget", sb_api_widget_settings_put, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
+    {"POST", "/api/v1/settings/widget/rotate-secret", sb_api_widget_secret_rotate, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", WIDGET "/config", sb_api_widget_config, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/session", sb_api_widget_session, sb_api_widget_session_finish, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/me", sb_api_widget_me, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"PATCH", WIDGET "/me", sb_api_widget_me_update, sb_api_widget_me_finish, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/conversations", sb_api_widget_conversations, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/conversations", sb_api_widget_conversation_start, sb_api_widget_conversation_start_finish, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/conversations/{id}", sb_api_widget_conversation_get, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/conversations/{id}/messages", sb_api_widget_messages, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/conversations/{id}/messages", sb_api_widget_message_create, sb_api_widget_message_finish, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/uploads", sb_api_widget_upload, NULL, SB_AUTH_VISITOR, NULL, true},
+    {"GET", WIDGET "/attachments/{id}", sb_api_widget_attachment, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/typing", sb_api_widget_typing, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/events", sb_api_widget_events, NULL, SB_AUTH_VISITOR, NULL, false},
+#undef WIDGET
 };
 
 const size_t sb_route_count = sizeof sb_routes / sizeof sb_routes[0];

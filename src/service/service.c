@@ -423,6 +423,16 @@ static sb_err notify_mentions(sb_db *w, sb_message_op *op, const sb_conv *c)
     return SB_OK;
 }
 
+/* Uploaded files named by the op (replies, and inbound messages of channels like the widget). */
+static sb_err insert_atts(sb_db *w, const sb_message_op *op, int64_t message_id, int64_t now)
+{
+    sb_err err = SB_OK;
+    for (size_t i = 0; i < op->natts && err == SB_OK; i++)
+        err = sb_store_attachment_insert(w, message_id, op->atts[i].filename, op->atts[i].content_type,
+                                         op->atts[i].size, op->atts[i].sha256, false, NULL, now);
+    return err;
+}
+
 sb_err sb_svc_message_create(sb_db *w, void *arg)
 {
     sb_message_op *op = arg;
@@ -453,13 +463,16 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
                 snprintf(op->errmsg, SB_ERRMSG, "%s", cop.errmsg);
             op->out_conversation_id = cop.id;
             op->message_id = cop.message_id;
+            if (err == SB_OK)
+                err = insert_atts(w, op, op->message_id, now);
             goto out;
         }
         m.direction = "in";
         m.kind = "message";
         m.author_type = "contact";
         m.author_id = c.contact_id;
-        if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)
+        if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK ||
+            (err = insert_atts(w, op, op->message_id, now)) != SB_OK)
             goto out;
         if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, false, &customer, now)) != SB_OK)
             goto out;
@@ -487,10 +500,8 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
         m.delivery_status = "pending";
     if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)
         goto out;
-    for (size_t i = 0; i < op->natts; i++)
-        if ((err = sb_store_attachment_insert(w, op->message_id, op->atts[i].filename, op->atts[i].content_type,
-                                              op->atts[i].size, op->atts[i].sha256, false, NULL, now)) != SB_OK)
-            goto out;
+    if ((err = insert_atts(w, op, op->message_id, now)) != SB_OK)
+        goto out;
     if (by_email && (err = sb_svc_email_queue_reply(w, &c, op->message_id, now)) != SB_OK)
         goto out;
     if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, op->internal, &op->actor, now)) != SB_OK)

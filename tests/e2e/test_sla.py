@@ -391,3 +391,19 @@ def test_policy_conditions_and_rematch(env):
     api.delete(f"/api/v1/sla-policies/{vip['id']}", expect=204)
     assert sla_of(api, c1["id"])["policy_id"] == env.policy["id"]
     assert_error(api.get(f"/api/v1/sla-policies/{vip['id']}"), 404, "not_found")
+
+
+def test_sla_at_risk_view_counts_and_lists(env):
+    """The workspace's "SLA at risk" view: its count and its list (nearest due first)."""
+    env.set_clock("2026-11-30T10:00:00Z")  # a Monday, office open
+    before = env.api.get("/api/v1/views").json()["sla_at_risk"]
+    c = env.api.create_conversation(subject=uniq("at risk"))
+    assert sla_of(env.api, c["id"])["state"] == "ok"
+    env.set_clock("2026-11-30T11:30:00Z")  # 90 business minutes: first response (60) missed
+    wait_state(env.api, c["id"], "breached")
+    assert env.api.get("/api/v1/views").json()["sla_at_risk"] == before + 1
+    items = env.api.list_conversations(status="open,pending,on_hold", sla="warning,breached", sort="sla")["items"]
+    assert c["id"] in [i["id"] for i in items]
+    assert all(i["sla"]["state"] in ("warning", "breached") for i in items)
+    env.api.patch_conversation(c["id"], status="solved")
+    assert env.api.get("/api/v1/views").json()["sla_at_risk"] == before

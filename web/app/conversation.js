@@ -1,6 +1,7 @@
 // One conversation: properties, timeline, composer, customer sidebar, collision detection.
 import { api, get, post, patch } from './api.js';
 import { h, clear, ago, initials, toast } from './dom.js';
+import { slaBadge } from './inbox.js';
 
 const STATUSES = ['open', 'pending', 'on_hold', 'solved', 'closed'];
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
@@ -120,6 +121,7 @@ export class ConversationView {
       select('Team', c.team_id || '', [['', 'No team'], ...teams.map((t) => [t.id, `${t.name} (${t.tier})`])],
         (v) => this.update({ team_id: v ? Number(v) : null }), 'team'),
       h('label', { class: 'prop tags' }, h('span', null, 'Tags'), this.tagsInput),
+      slaDetails(c.sla),
       c.priority === 'urgent' && c.priority_reason ? h('p', { class: 'urgent-reason' }, `Urgent: ${c.priority_reason}`) : null);
   }
 
@@ -254,6 +256,7 @@ export class ConversationView {
   }
 
   setNote(on) {
+    if (on !== this.note) this.lastTyping = 0; // announce the new mode with the next keystroke
     this.note = on;
     this.noteToggle.setAttribute('aria-pressed', on ? 'true' : 'false');
     this.composerBox.classList.toggle('note-mode', on);
@@ -416,4 +419,14 @@ export class ConversationView {
     clear(this.collision, lines);
     this.collision.hidden = !lines.length;
   }
+}
+
+function slaDetails(sla) {
+  if (!sla || !sla.state) return null;
+  const row = (label, due) => (due ? h('span', null, `${label} ${ago(due)}`) : null);
+  return h('div', { class: 'prop sla-details' }, h('span', null, 'SLA'),
+    h('div', null, slaBadge(sla) || h('span', { class: 'sla sla-ok' }, sla.state === 'met' ? 'met' : 'on track'),
+      row(' first reply', sla.first_response_due), row(' · next reply', sla.next_response_due),
+      row(' · resolution', sla.resolution_due),
+      sla.breached && sla.breached.length ? h('span', { class: 'muted' }, ` · missed: ${sla.breached.join(', ').replace(/_/g, ' ')}`) : null));
 }
