@@ -123,6 +123,7 @@ export class ConversationView {
         (v) => this.update({ team_id: v ? Number(v) : null }), 'team'),
       h('label', { class: 'prop tags' }, h('span', null, 'Tags'), this.tagsInput),
       slaDetails(c.sla),
+      h('div', { class: 'prop' }, h('span', null, 'Escalate'), h('button', { type: 'button', 'data-testid': 'escalate', onclick: (e) => this.escalateForm(e.target) }, 'Escalate…')),
       c.priority === 'urgent' && c.priority_reason ? h('p', { class: 'urgent-reason' }, `Urgent: ${c.priority_reason}`) : null);
   }
 
@@ -150,6 +151,27 @@ export class ConversationView {
     el.closest('.prop').after(form);
     reason.focus();
     return null;
+  }
+
+  // Escalation: to the next tier's team (re-routed there) or to the team's supervisor, with a
+  // reason that lands in the timeline as a note.
+  escalateForm(button) {
+    const reason = h('input', { type: 'text', required: true, placeholder: 'Why? (the note says it)', 'aria-label': 'Reason for escalating', 'data-testid': 'escalate-reason' });
+    const to = h('select', { 'aria-label': 'Escalate to' }, h('option', { value: 'next_tier' }, 'next tier'), h('option', { value: 'supervisor' }, 'supervisor'));
+    const form = h('form', { class: 'urgent-form', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const r = await post(`/api/v1/conversations/${this.id}/escalate`, { to: to.value, reason: reason.value.trim() });
+        if (r && r.conversation) this.applied(r.conversation);
+        else if (r && r.id) this.applied(r);
+        toast(to.value === 'supervisor' ? 'The supervisor was notified' : 'Escalated to the next tier');
+        form.remove();
+      } catch (x) {
+        toast(x.message, 'error');
+      }
+    } }, to, reason, h('button', { type: 'submit' }, 'Escalate'), h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel'));
+    button.closest('.prop').after(form);
+    reason.focus();
   }
 
   // ---- timeline ----

@@ -79,10 +79,26 @@ function buildLayout() {
     h('a', { class: 'brand', href: '#/view/mine' }, 'Switchboard'),
     search, live, bell,
     h('span', { class: 'me', 'data-testid': 'me' }, app.me.name),
+    statusPicker(),
     h('button', { class: 'link', onclick: logout }, 'Sign out'));
   const shell = h('div', { class: 'shell' }, h('aside', { class: 'sidebar' }, nav, adminLinks), list, detail);
   clear(root, header, shell, notifPanel);
   layout = { search, live, bell, notifPanel, nav, list, detail, shell };
+}
+
+// Online agents receive routed conversations; away and offline ones do not.
+function statusPicker() {
+  const sel = h('select', { class: 'my-status', 'aria-label': 'My status', 'data-testid': 'my-status', onchange: async () => {
+    try {
+      app.me = (await api('PUT', '/api/v1/agents/me/status', { status: sel.value })) || app.me;
+      sel.dataset.status = sel.value;
+    } catch (e) {
+      toast(e.message, 'error');
+      sel.value = app.me.status;
+    }
+  } }, ['online', 'away', 'offline'].map((st) => h('option', { value: st, selected: app.me.status === st }, st)));
+  sel.dataset.status = app.me.status;
+  return sel;
 }
 
 async function logout() {
