@@ -112,6 +112,8 @@ static int prepare_op(sb_req *r, submit_op *op, json_t *fixed, json_t *answers)
     op->c.contact_email = op->email;
     op->c.contact_name = op->name;
     op->c.fields_json = op->fields_json;
+    /* Replies go back by email, from the installation's first mailbox that can send. */
+    op->c.mailbox_id = sb_store_mailbox_default(sb_req_db(r));
     return SB_OK;
 }
 

@@ -123,11 +123,12 @@ static int enter(sb_req *r, widget_ctx *c, bool need_visitor, bool token_in_quer
             return sb_req_fail(r, SB_E_UNAUTHORIZED, "invalid visitor token");
         }
         sb_auth_hash(token, c->token_hash);
-        if (sb_store_widget_visitor_lookup(db, c->token_hash, &c->v) != SB_OK) {
+        if (sb_store_widget_visitor_lookup(db, c->token_hash, &c->v) == SB_OK) {
+            c->has_visitor = true;
+        } else if (need_visitor) {
             ctx_release(c);
             return sb_req_fail(r, SB_E_UNAUTHORIZED, "unknown visitor token; start a new session");
-        }
-        c->has_visitor = true;
+        } /* else a stale token (the site moved, the data was restored): treated as none */
     } else if (need_visitor) {
         ctx_release(c);
         return sb_req_fail(r, SB_E_UNAUTHORIZED, "send the visitor token in X-Visitor-Token");
@@ -199,7 +200,14 @@ int sb_api_widget_session(sb_req *r)
     char ip[80];
     static __thread char retry[16]; /* r->retry_after is not freed */
     sb_api_client_ip(r, ip, sizeof ip);
-    bool fresh = !(existing && *existing);
+    /* Anything that is not a valid token of a visitor makes a new visitor, and counts. */
+    bool fresh = true;
+    if (existing && *existing && strlen(existing) <= 128) {
+        unsigned char h[32];
+        sb_widget_visitor v;
+        sb_auth_hash(existing, h);
+        fresh = sb_store_widget_visitor_lookup(sb_req_db(r), h, &v) != SB_OK;
+    }
     unsigned wait = fresh ? sb_ratelimit_check(r->app->widget_limit, ip, sb_time_now_ms()) : 0;
     if (wait) {
         snprintf(retry, sizeof retry, "%u", wait);
@@ -401,7 +409,23 @@ static void message_op_free(void *p)
 }
 
 /* "attachments": [{"sha256", "filename", "content_type"}] from POST /api/v1/widget/uploads. */
-static int parse_attachments(sb_req *r, sb_message_op *op)
+/* An upload receipt binds a file to the visitor who sent it: a visitor may attach only files it
+ * uploaded, never any file the server holds whose hash it knows. */
+static void upload_receipt(sb_db *db, int64_t visitor_id, const char *sha, char out[65])
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "upload:%lld:%s", (long long)visitor_id, sha);
+    sb_svc_sign(db, msg, out);
+}
+
+static bool receipt_ok(sb_db *db, int64_t visitor_id, const char *sha, const char *receipt)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "upload:%lld:%s", (long long)visitor_id, sha);
+    return sb_svc_sign_ok(db, msg, receipt);
+}
+
+static int parse_attachments(sb_req *r, sb_message_op *op, const widget_ctx *c)
 {
     json_t *list = json_object_get(r->body, "attachments");
     if (!list)
@@ -421,10 +445,13 @@ static int parse_attachments(sb_req *r, sb_message_op *op)
         const char *sha = json_string_value(json_object_get(a, "sha256"));
         const char *name = json_string_value(json_object_get(a, "filename"));
         const char *type = json_string_value(json_object_get(a, "content_type"));
+        const char *receipt = json_string_value(json_object_get(a, "receipt"));
         if (!sha || !sb_blob_valid_name(sha) || !sb_api_safe_filename(name) ||
             (type && (strlen(type) > 127 || !sb_api_mime_type_ok(type))))
-            return sb_req_fail(r, SB_E_VALIDATION, "attachments[%zu]: give sha256, filename and content_type "
-                                                   "from POST /api/v1/widget/uploads", i);
+            return sb_req_fail(r, SB_E_VALIDATION, "attachments[%zu]: give sha256, filename, content_type and "
+                                                   "receipt from POST /api/v1/widget/uploads", i);
+        if (!receipt || !receipt_ok(sb_req_db(r), c->v.id, sha, receipt))
+            return sb_req_fail(r, SB_E_VALIDATION, "attachments[%zu] was not uploaded by this visitor", i);
         long long size = sb_blob_size(sb_store_data_dir(r->app->store), sha);
         if (size < 0 || (size_t)size > SB_VISITOR_UPLOAD_MAX)
             return sb_req_fail(r, SB_E_VALIDATION, "attachments[%zu] was not uploaded", i);
@@ -447,19 +474,24 @@ int sb_api_widget_message_create(sb_req *r)
     json_t *conv;
     if ((rc = enter(r, &c, true, false)) != SB_OK)
         return rc;
-    ctx_release(&c);
-    if ((rc = own_conversation(r, &c, &conv)) != SB_OK)
+    if ((rc = own_conversation(r, &c, &conv)) != SB_OK) {
+        ctx_release(&c);
         return rc;
+    }
     json_decref(conv);
     sb_message_op *op = calloc(1, sizeof *op);
-    if (!op)
+    if (!op) {
+        ctx_release(&c);
         return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
+    }
     op->actor = (sb_actor){"contact", c.v.contact_id};
     op->conversation_id = r->ids[0];
     op->inbound = true;
     op->set_status = -1;
     op->body = body ? body : "";
-    if ((rc = parse_attachments(r, op)) != SB_OK) {
+    rc = parse_attachments(r, op, &c);
+    ctx_release(&c);
+    if (rc != SB_OK) {
         message_op_free(op);
         return rc;
     }
@@ -491,24 +523,38 @@ int sb_api_widget_upload(sb_req *r)
     int rc = enter(r, &c, true, false);
     if (rc != SB_OK)
         return rc;
-    ctx_release(&c);
+    char ip[80];
+    static __thread char retry[16]; /* r->retry_after is not freed */
+    sb_api_client_ip(r, ip, sizeof ip);
+    unsigned wait = sb_ratelimit_check(r->app->widget_upload_limit, ip, sb_time_now_ms());
+    if (wait) {
+        ctx_release(&c);
+        snprintf(retry, sizeof retry, "%u", wait);
+        r->retry_after = retry;
+        return sb_req_fail(r, SB_E_RATE_LIMITED, "too many uploads from this address; retry later");
+    }
     const char *name = sb_req_query(r, "filename");
-    if (!sb_api_safe_filename(name))
-        return sb_req_fail(r, SB_E_VALIDATION,
-                           "give ?filename= (at most 255 bytes, no slashes or control characters)");
-    if (r->raw_len == 0)
-        return sb_req_fail(r, SB_E_VALIDATION, "the body is the file, and it is empty");
+    if (!sb_api_safe_filename(name) || r->raw_len == 0) {
+        ctx_release(&c);
+        return sb_req_fail(r, SB_E_VALIDATION, !r->raw_len ? "the body is the file, and it is empty"
+                                                           : "give ?filename= (at most 255 bytes, no slashes or control characters)");
+    }
     const char *type = sb_req_header(r, "Content-Type");
     char base[128];
     snprintf(base, sizeof base, "%s", type ? type : "");
     base[strcspn(base, "; ")] = '\0';
     type = sb_api_mime_type_ok(base) ? base : "application/octet-stream";
-    char hex[65];
-    if (sb_blob_put(sb_store_data_dir(r->app->store), r->raw, r->raw_len, hex) < 0)
+    char hex[65], receipt[65];
+    if (sb_blob_put(sb_store_data_dir(r->app->store), r->raw, r->raw_len, hex) < 0) {
+        ctx_release(&c);
         return sb_req_fail(r, SB_E_INTERNAL, "cannot store the file");
+    }
+    sb_ratelimit_fail(r->app->widget_upload_limit, ip, sb_time_now_ms());
+    upload_receipt(sb_req_db(r), c.v.id, hex, receipt);
+    ctx_release(&c);
     return sb_req_json(r, 201,
-                       json_pack("{s:s, s:s, s:s, s:I}", "sha256", hex, "filename", name, "content_type", type, "size",
-                                 (json_int_t)r->raw_len));
+                       json_pack("{s:s, s:s, s:s, s:I, s:s}", "sha256", hex, "filename", name, "content_type", type,
+                                 "size", (json_int_t)r->raw_len, "receipt", receipt));
 }
 
 int sb_api_widget_attachment(sb_req *r)

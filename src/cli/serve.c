@@ -144,7 +144,9 @@ int sb_cli_serve(int argc, char **argv)
     app.login_limit = sb_ratelimit_new(10, 15 * 60);
     app.webform_limit = sb_ratelimit_new(SB_WEBFORM_PER_IP, SB_WEBFORM_WINDOW_S);
     app.widget_limit = sb_ratelimit_new(SB_WIDGET_SESSIONS_PER_IP, SB_WIDGET_SESSIONS_WINDOW_S);
-    if (!app.hub || !app.metrics || !app.login_limit || !app.webform_limit || !app.widget_limit) {
+    app.widget_upload_limit = sb_ratelimit_new(SB_WIDGET_UPLOADS_PER_IP, SB_WIDGET_UPLOADS_WINDOW_S);
+    if (!app.hub || !app.metrics || !app.login_limit || !app.webform_limit || !app.widget_limit ||
+        !app.widget_upload_limit) {
         fprintf(stderr, "switchboard serve: out of memory\n");
         return 1;
     }
@@ -174,6 +176,7 @@ int sb_cli_serve(int argc, char **argv)
     sb_ratelimit_free(app.login_limit);
     sb_ratelimit_free(app.webform_limit);
     sb_ratelimit_free(app.widget_limit);
+    sb_ratelimit_free(app.widget_upload_limit);
     curl_global_cleanup();
     sb_info("msg=\"stopped\"");
     return 0;

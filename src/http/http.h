@@ -40,6 +40,7 @@ typedef struct sb_app {
     sb_ratelimit *login_limit;
     sb_ratelimit *webform_limit; /* submissions of the public web form per client address */
     sb_ratelimit *widget_limit;  /* new widget visitor sessions per client address */
+    sb_ratelimit *widget_upload_limit; /* widget uploads per client address */
     sb_http_config cfg;
     int stopping; /* atomic */
 } sb_app;

@@ -82,6 +82,19 @@ int sb_req_json(sb_req *r, unsigned status, json_t *obj)
     return SB_OK;
 }
 
+/* A visitor route's token names a visitor (the handler checks it again, with the rest). */
+static bool visitor_known(sb_req *r)
+{
+    const char *token = sb_req_header(r, "X-Visitor-Token");
+    sb_db *db = sb_req_db(r);
+    if (!token || !*token || strlen(token) > 128 || !db)
+        return false;
+    unsigned char hash[32];
+    sb_auth_hash(token, hash);
+    sb_widget_visitor v;
+    return sb_store_widget_visitor_lookup(db, hash, &v) == SB_OK;
+}
+
 /* ---- routing ---- */
 
 static int match_route(const char *pattern, const char *path, int64_t *ids, int *nids)
@@ -398,6 +411,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             /* Answer before reading the body; MHD closes the connection afterwards. */
             sb_req_fail(r, SB_E_TOO_LARGE, "the request body is larger than %zu bytes", r->max_body);
+            return queue_json(r);
+        }
+        if (r->err == SB_OK && r->route && r->route->auth == SB_AUTH_VISITOR && r->route->raw_body &&
+            !visitor_known(r)) {
+            /* A visitor's upload (up to 10 MiB) is refused before it is read, not after. */
+            sb_req_fail(r, SB_E_UNAUTHORIZED, "send a valid visitor token in X-Visitor-Token");
             return queue_json(r);
         }
         if (r->err == SB_OK)

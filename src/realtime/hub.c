@@ -14,6 +14,9 @@
 #define LIVE_LIMIT (1u << 20) /* a stream further behind than this is closed; it replays on reconnect */
 #define REPLAY_CHUNK 200
 #define REPLAY_MAX 10000 /* events a reconnecting stream may catch up on; older gaps get stream.reset */
+/* A visitor's widget re-reads its conversation when its stream opens: a long replay (which
+ * scans every event of the installation) would buy it nothing. */
+#define VISITOR_REPLAY_MAX 1000
 
 typedef struct sub {
     struct sub *prev, *next;
@@ -453,8 +456,9 @@ static int open_stream(sb_hub *hub, sb_req *r, sub *s, int64_t last_id)
                       "\"data\":{\"last_event_id\":%lld},\"created_at\":\"%s\"}\n\n",
                       (long long)s->replay_next, (long long)s->replay_next, (long long)s->replay_next, ts);
     }
-    if (s->replay_upto - s->replay_next > REPLAY_MAX) {
-        s->replay_next = s->replay_upto - REPLAY_MAX;
+    int64_t replay_max = s->visitor ? VISITOR_REPLAY_MAX : REPLAY_MAX;
+    if (s->replay_upto - s->replay_next > replay_max) {
+        s->replay_next = s->replay_upto - replay_max;
         sb_buf_printf(&s->replay,
                       "id: %lld\nevent: stream.reset\ndata: {\"reason\":\"too far behind\",\"resumes_after\":%lld}\n\n",
                       (long long)s->replay_next, (long long)s->replay_next);

@@ -65,6 +65,28 @@ void sb_svc_reply_sig(sb_db *db, int64_t conversation_id, char sig[SB_REPLY_SIG_
     sig[SB_REPLY_SIG_LEN] = '\0';
 }
 
+void sb_svc_sign(sb_db *db, const char *msg, char out[65])
+{
+    load_reply_key(db);
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    if (!reply_key_loaded) { /* no key: a signature that nothing verifies */
+        memset(out, 'x', 64);
+        out[64] = '\0';
+        return;
+    }
+    crypto_auth_hmacsha256(mac, (const unsigned char *)msg, strlen(msg), reply_key);
+    sodium_bin2hex(out, 65, mac, sizeof mac);
+}
+
+bool sb_svc_sign_ok(sb_db *db, const char *msg, const char *sig)
+{
+    if (!sig || strlen(sig) != 64)
+        return false;
+    char want[65];
+    sb_svc_sign(db, msg, want);
+    return reply_key_loaded && sodium_memcmp(want, sig, 64) == 0;
+}
+
 /* ---- outbound ---- */
 
 static const char *domain_of(const char *address)

@@ -495,7 +495,9 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
     m.kind = op->internal ? "note" : "message";
     m.author_type = op->actor.type;
     m.author_id = op->actor.id;
-    bool by_email = !op->internal && c.channel && strcmp(c.channel, "email") == 0;
+    /* Email conversations answer by email; so do web-form requests, from their mailbox. */
+    bool by_email = !op->internal && c.channel &&
+                    (strcmp(c.channel, "email") == 0 || (strcmp(c.channel, "webform") == 0 && c.mailbox_id));
     if (by_email)
         m.delivery_status = "pending";
     if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)

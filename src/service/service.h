@@ -192,6 +192,11 @@ sb_err sb_svc_webform_config_put(sb_db *w, void *op);
 /* The stored configuration, or the default; caller frees. NULL only when out of memory. */
 json_t *sb_svc_webform_config(sb_db *db);
 
+/* HMAC-SHA256 (hex) of msg with the installation's secret key, and its constant-time check;
+ * callers prefix msg with a purpose ("upload:...") so signatures never cross purposes. */
+void sb_svc_sign(sb_db *db, const char *msg, char out[65]);
+bool sb_svc_sign_ok(sb_db *db, const char *msg, const char *sig);
+
 /* The signature of a conversation's reply address (support+c<id>-<sig>@...). */
 void sb_svc_reply_sig(sb_db *db, int64_t conversation_id, char sig[SB_REPLY_SIG_LEN + 1]);
 

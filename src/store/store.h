@@ -238,6 +238,8 @@ sb_err sb_store_mailbox_update(sb_db *w, int64_t id, json_t *fields, int64_t now
 sb_err sb_store_mailbox_delete(sb_db *w, int64_t id);
 /* Public view (no passwords). */
 json_t *sb_store_mailbox_get(sb_db *db, int64_t id);
+/* The first mailbox with an SMTP server (replies to web-form requests go from it), or 0. */
+int64_t sb_store_mailbox_default(sb_db *db);
 json_t *sb_store_mailbox_list(sb_db *db);
 /* Everything, secrets included: for the delivery and polling jobs only. */
 json_t *sb_store_mailbox_secret(sb_db *db, int64_t id);

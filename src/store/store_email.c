@@ -265,6 +265,17 @@ sb_err sb_store_mailbox_delete(sb_db *w, int64_t id)
     " imap_url, imap_user, imap_password IS NOT NULL AS imap_password_set__bool, imap_poll_seconds,"         \
     " ack_enabled AS ack_enabled__bool, ack_template, created_at, updated_at"
 
+int64_t sb_store_mailbox_default(sb_db *db)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT id FROM mailboxes WHERE smtp_url IS NOT NULL AND smtp_url <> ''"
+                                   " ORDER BY id LIMIT 1");
+    if (!s)
+        return 0;
+    int64_t id = sb_db_step(s) == SB_DB_ROW ? sb_db_col_int(s, 0) : 0;
+    sb_db_reset(s);
+    return id;
+}
+
 json_t *sb_store_mailbox_get(sb_db *db, int64_t id)
 {
     sb_stmt *s = sb_db_prepare(db, "SELECT " MAILBOX_PUBLIC " FROM mailboxes WHERE id = ?");

@@ -81,3 +81,23 @@ def test_after_hours_reply_and_breach_alert_by_mail(mail):
     assert alert["Subject"] == f"[SLA breached] conversation #{cid}: first_response"
     assert SUPPORT in alert["From"]
     assert f"#{cid}" in alert.get_body(("plain",)).get_content()
+
+
+def test_webform_reply_reaches_the_customer_by_mail(mail):
+    """A request from the web form is answered by email, from the first mailbox that can send,
+    and the customer's answer threads back into the same conversation."""
+    api = mail.admin.api
+    word = uniq("formreply").replace("-", "")
+    r = api.post("/api/v1/webform", json={"name": "Dana", "email": CUSTOMER, "subject": f"Export broken {word}",
+                                          "fields": {"category": "Billing", "description": "The export button fails."}})
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    conv = api.get_conversation(cid)
+    assert conv["channel"] == "webform" and conv["mailbox_id"] == mail.mb["id"]
+    before = len(mail.dovecot.messages(CUSTOMER))
+    api.post_message(cid, f"Thanks Dana, fixed now ({word}).")
+    got = mail.dovecot.wait_messages(CUSTOMER, before + 1)
+    reply = email.message_from_bytes(got[-1], policy=email.policy.default)
+    assert word in reply.get_body(("plain",)).get_content()
+    assert SUPPORT in reply["From"]
+    wait_for(lambda: api.messages(cid)[-1]["delivery"]["status"] == "sent", message="delivery recorded")

@@ -282,6 +282,59 @@ def test_uploads_limits(server):
     assert [(a["filename"], a["size"]) for a in m["attachments"]] == [("report.pdf", 10)]
 
 
+def test_visitor_attaches_only_its_own_uploads(server, agent):
+    """Knowing a file's hash is not enough: the upload's receipt binds it to the visitor."""
+    import hashlib as _h
+    secret_doc = b"invoice for ACME: " + uniq("n").encode()
+    r = requests.post(server.base_url + "/api/v1/uploads?filename=invoice.txt", data=secret_doc,
+                      headers={"Authorization": f"Bearer {agent.token}", "Content-Type": "text/plain"})
+    assert r.status_code == 201, r.text
+    sha = _h.sha256(secret_doc).hexdigest()
+    mallory, alice = Visitor(server), Visitor(server)
+    conv = mallory.start("fishing")
+    forged = {"sha256": sha, "filename": "x.txt", "content_type": "text/plain"}
+    for att in (forged, dict(forged, receipt="0" * 64)):
+        assert_error(mallory.req("POST", f"/conversations/{conv['id']}/messages",
+                                 json={"body": "x", "attachments": [att]}), 422, "validation_failed")
+    # alice's receipt does not work for mallory either
+    up = alice.req("POST", "/uploads?filename=a.txt", data=b"alice's file", expect=201).json()
+    assert len(up["receipt"]) == 64
+    assert_error(mallory.req("POST", f"/conversations/{conv['id']}/messages",
+                             json={"body": "x", "attachments": [up]}), 422, "validation_failed")
+    assert [m for m in mallory.messages(conv["id"]) if m["attachments"]] == []
+
+
+def test_upload_with_unknown_token_is_refused_before_its_body(server):
+    import socket
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        sock.sendall((f"POST {W}/uploads?filename=big.bin HTTP/1.1\r\nHost: x\r\n"
+                      "X-Visitor-Token: sbv_not-a-visitor\r\nContent-Type: application/octet-stream\r\n"
+                      f"Content-Length: {9 * 1024 * 1024}\r\n\r\n").encode())
+        head = sock.recv(4096).decode("latin-1")  # answered without a byte of the body sent
+    finally:
+        sock.close()
+    assert head.startswith("HTTP/1.1 401"), head
+
+
+def test_bogus_token_counts_as_a_new_session(server):
+    from sbtest import Api
+    client = Api(server.base_url, source_ip="127.0.79.9")
+    for i in range(60):
+        client.post("/api/v1/widget/session", json={"visitor_token": f"sbv_bogus{i}"}, expect=201)
+    assert_error(client.post("/api/v1/widget/session", json={"visitor_token": "sbv_bogus"}), 429, "rate_limited")
+
+
+def test_stale_token_does_not_break_the_widget(server):
+    """After the server's data changed, a token kept by the browser names nobody: the public
+    config still loads and a new session starts (the visitor-only calls say 401)."""
+    stale = {"X-Visitor-Token": "sbv_" + "a" * 43}
+    assert requests.get(server.base_url + W + "/config", headers=stale).status_code == 200
+    r = requests.post(server.base_url + W + "/session", headers=stale, json={"visitor_token": stale["X-Visitor-Token"]})
+    assert r.status_code == 201 and r.json()["visitor_token"] != stale["X-Visitor-Token"]
+    assert_error(requests.get(server.base_url + W + "/conversations", headers=stale), 401, "unauthorized")
+
+
 # ---------------------------------------------------------------- CORS and settings effects
 
 

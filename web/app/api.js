@@ -70,6 +70,8 @@ export function connectEvents(onEvent, onState) {
       w.port.start();
       w.port.postMessage({ kind: 'hello' });
       window.addEventListener('pagehide', () => w.port.postMessage({ kind: 'bye' }));
+      // back from the back/forward cache: be counted again
+      window.addEventListener('pageshow', (e) => e.persisted && w.port.postMessage({ kind: 'hello' }));
       return;
     } catch {
       /* fall through */

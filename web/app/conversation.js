@@ -64,6 +64,7 @@ export class ConversationView {
       this.conv = conv;
       this.build();
       this.appendMessages(msgs);
+      if (this.missed) this.catchUp(); // a message arrived while the first page was on its way
       this.sendPresence('viewing');
       this.loadSidebar();
       // rendered once the browser painted it (measured by bench/ui.py)
@@ -434,13 +435,32 @@ export class ConversationView {
       return;
     }
     if (!ev || ev.conversation_id !== this.id) return;
-    if (type === 'message.created' && this.timeline) {
-      // the event may carry a shortened body: read the messages after the last one shown
-      this.fetchMessages(this.lastMessageId).then((items) => this.appendMessages(items));
+    if (type === 'message.created') {
+      if (!this.timeline) {
+        this.missed = true;
+        return;
+      }
+      this.catchUp();
       this.customerTypingUntil = 0;
     } else if (type === 'conversation.updated' && d.conversation) {
       this.conv = { ...this.conv, ...d.conversation };
       if (!this.props.contains(document.activeElement)) this.renderProps();
+    }
+  }
+
+  // The event may carry a shortened body: read the messages after the last one shown.
+  catchUp() {
+    this.missed = false;
+    this.fetchMessages(this.lastMessageId).then((items) => this.appendMessages(items)).catch(() => {});
+  }
+
+  async reloadAll() {
+    try {
+      this.conv = { ...this.conv, ...(await get(`/api/v1/conversations/${this.id}`)) };
+      this.renderProps();
+      this.catchUp();
+    } catch {
+      /* gone: the next navigation shows it */
     }
   }
 

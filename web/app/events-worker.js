@@ -15,6 +15,7 @@ self.onconnect = (e) => {
   ports.add(port);
   port.onmessage = (m) => {
     if (m.data.kind === 'bye') ports.delete(port);
+    else if (m.data.kind === 'hello') ports.add(port);
   };
   port.start();
   port.postMessage({ kind: 'state', state });

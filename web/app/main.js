@@ -134,6 +134,12 @@ async function refreshBell() {
 }
 
 function onEvent(type, ev) {
+  if (type === 'stream.reset') {
+    // more was missed than the server replays: re-read what is on screen
+    app.inbox.reload();
+    if (app.conv) app.conv.reloadAll();
+    refreshBell();
+  }
   if (type === 'notification.created') {
     refreshBell();
     toast(ev.data.notification.text);

@@ -54,6 +54,10 @@
     return fetch(API + path, init).then(function (r) {
       if (r.status === 204) return null;
       return r.json().then(function (j) {
+        if (r.status === 401 && headers['X-Visitor-Token'] && st.token === headers['X-Visitor-Token']) {
+          /* a stale token (the server's data changed): forget it, the next message starts afresh */
+          st.token = null; st.conv = 0; save('token', ''); save('conv', '');
+        }
         if (!r.ok) { var e = new Error((j && j.error && j.error.message) || ('HTTP ' + r.status)); e.status = r.status; throw e; }
         return j;
       });
@@ -76,7 +80,7 @@
   log.appendChild(greeting);
   var typing = el('div', { 'class': 'typing', 'aria-live': 'polite', 'data-testid': 'widget-typing' });
   var lead = el('form', { 'class': 'lead', hidden: '' });
-  var leadLabel = el('label', { 'for': 'sb-lead-email' }, 'Leave your email and we will answer there if you go:');
+  var leadLabel = el('label', { 'for': 'sb-lead-email' }, 'Leave your email so the team can reach you later:');
   var leadInput = el('input', { id: 'sb-lead-email', type: 'email', autocomplete: 'email', placeholder: 'you@example.com', required: '', 'data-testid': 'widget-email' });
   var leadBtn = el('button', { type: 'submit' }, 'Save');
   lead.appendChild(leadLabel); lead.appendChild(leadInput); lead.appendChild(leadBtn);
@@ -160,7 +164,11 @@
     if (!st.conv || !st.token) return Promise.resolve();
     var conv = st.conv;
     return api('GET', '/conversations/' + conv + '/messages' + (st.lastMsg ? '?after=' + st.lastMsg : ''))
-      .then(function (j) { if (conv === st.conv) j.items.forEach(render); })
+      .then(function (j) {
+        if (conv !== st.conv) return null;
+        j.items.forEach(render);
+        return j.items.length >= 200 ? fetchMessages() : null; /* a full page: read on to the newest */
+      })
       .catch(function (e) { if (e.status === 404) switchConv(0); });
   }
 
@@ -316,7 +324,7 @@
     ensureSession().then(function () {
       return api('POST', '/uploads?filename=' + encodeURIComponent(f.name), null, { data: f, type: f.type });
     }).then(function (up) {
-      return postText('', [{ sha256: up.sha256, filename: up.filename, content_type: up.content_type }]);
+      return postText('', [{ sha256: up.sha256, filename: up.filename, content_type: up.content_type, receipt: up.receipt }]);
     }).then(function () { setStatus(''); })
       .catch(function (err) { setStatus('Not sent: ' + err.message); });
   });
@@ -326,7 +334,7 @@
     var email = leadInput.value.trim();
     if (!email) return;
     api('PATCH', '/me', { email: email }).then(function (me) {
-      st.me = me; lead.hidden = true; setStatus('Thanks! We will answer at ' + me.email + ' too.');
+      st.me = me; lead.hidden = true; setStatus('Thanks! The team can reach you at ' + me.email + '.');
     }).catch(function (err) { setStatus(err.message); });
   });
 

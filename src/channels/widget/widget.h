@@ -24,6 +24,9 @@
  * so only scripts that mint tokens in bulk meet this. */
 #define SB_WIDGET_SESSIONS_PER_IP 60
 #define SB_WIDGET_SESSIONS_WINDOW_S 600
+/* Uploads per client address and window (each at most SB_VISITOR_UPLOAD_MAX). */
+#define SB_WIDGET_UPLOADS_PER_IP 30
+#define SB_WIDGET_UPLOADS_WINDOW_S 3600
 
 /* The settings with defaults filled in: {enabled, title, greeting, accent_color, secret,
  * allowed_origins}; secret is "" until first created. Caller owns the result. */
