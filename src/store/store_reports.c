@@ -1,0 +1,228 @@
+/* Report facts and scans. The fact table is clustered by (created_at, conversation_id), so a
+ * creation range is one contiguous read; resolutions and the backlog have covering or partial
+ * indexes (migration 9). */
+#include "store/store_reports.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+static void copy(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+}
+
+static int64_t col_opt(sb_stmt *s, int c, int64_t none)
+{
+    return sb_db_col_null(s, c) ? none : sb_db_col_int(s, c);
+}
+
+sb_err sb_store_rep_source(sb_db *w, int64_t id, sb_rep_fact *f, char **sla_data, int64_t *policy_id)
+{
+    *sla_data = NULL;
+    *policy_id = 0;
+    sb_stmt *s = sb_db_prepare(
+        w, "SELECT created_at, channel, team_id, assignee_id, status, priority,"
+           " CASE WHEN json_valid(fields_json) THEN json_extract(fields_json, '$.category') END,"
+           " CASE WHEN status IN ('solved','closed') THEN COALESCE(NULLIF(solved_at, 0), closed_at) END,"
+           " sla_data, CASE WHEN json_valid(sla_json) THEN json_extract(sla_json, '$.policy_id') END,"
+           " COALESCE((SELECT ',' || group_concat(tag_id, ',') || ',' FROM conversation_tags"
+           "   WHERE conversation_id = c.id), ''),"
+           " (SELECT min(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'out'"
+           "   AND m.internal = 0 AND m.kind = 'message' AND m.author_type = 'agent')"
+           " FROM conversations c WHERE id = ?");
+    if (!s)
+        return SB_E_INTERNAL;
+    sb_db_bind_int(s, 1, id);
+    int rc = sb_db_step(s);
+    if (rc != SB_DB_ROW) {
+        sb_db_reset(s);
+        return rc == SB_DB_DONE ? SB_E_NOT_FOUND : SB_E_INTERNAL;
+    }
+    memset(f, 0, sizeof *f);
+    f->conversation_id = id;
+    f->created_at = sb_db_col_int(s, 0);
+    copy(f->channel, sizeof f->channel, sb_db_col_text(s, 1));
+    f->team_id = col_opt(s, 2, 0);
+    f->assignee_id = col_opt(s, 3, 0);
+    copy(f->status, sizeof f->status, sb_db_col_text(s, 4));
+    copy(f->priority, sizeof f->priority, sb_db_col_text(s, 5));
+    const char *cat = sb_db_col_null(s, 6) ? NULL : sb_db_col_text(s, 6);
+    copy(f->category, sizeof f->category, cat);
+    f->resolved_at = col_opt(s, 7, 0);
+    if (!sb_db_col_null(s, 8))
+        *sla_data = strdup(sb_db_col_text(s, 8));
+    *policy_id = col_opt(s, 9, 0);
+    copy(f->tag_ids, sizeof f->tag_ids, sb_db_col_text(s, 10));
+    f->first_response_at = col_opt(s, 11, 0);
+    f->frt_wall_s = f->frt_bus_s = f->res_wall_s = f->res_bus_s = -1;
+    sb_db_reset(s);
+    return SB_OK;
+}
+
+#define FACT_COLUMNS                                                                                                   \
+    "conversation_id, created_at, channel, team_id, assignee_id, status, category, tag_ids, first_response_at,"       \
+    " frt_wall_s, frt_bus_s, resolved_at, res_wall_s, res_bus_s, sla_first, sla_next, sla_res"
+
+sb_err sb_store_rep_fact_get(sb_db *db, int64_t id, sb_rep_fact *f)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT " FACT_COLUMNS " FROM conv_facts WHERE conversation_id = ?");
+    if (!s)
+        return SB_E_INTERNAL;
+    sb_db_bind_int(s, 1, id);
+    int rc = sb_db_step(s);
+    if (rc != SB_DB_ROW) {
+        sb_db_reset(s);
+        return rc == SB_DB_DONE ? SB_E_NOT_FOUND : SB_E_INTERNAL;
+    }
+    memset(f, 0, sizeof *f);
+    f->conversation_id = sb_db_col_int(s, 0);
+    f->created_at = sb_db_col_int(s, 1);
+    copy(f->channel, sizeof f->channel, sb_db_col_text(s, 2));
+    f->team_id = col_opt(s, 3, 0);
+    f->assignee_id = col_opt(s, 4, 0);
+    copy(f->status, sizeof f->status, sb_db_col_text(s, 5));
+    copy(f->category, sizeof f->category, sb_db_col_null(s, 6) ? NULL : sb_db_col_text(s, 6));
+    copy(f->tag_ids, sizeof f->tag_ids, sb_db_col_text(s, 7));
+    f->first_response_at = col_opt(s, 8, 0);
+    f->frt_wall_s = col_opt(s, 9, -1);
+    f->frt_bus_s = col_opt(s, 10, -1);
+    f->resolved_at = col_opt(s, 11, 0);
+    f->res_wall_s = col_opt(s, 12, -1);
+    f->res_bus_s = col_opt(s, 13, -1);
+    for (int i = 0; i < 3; i++)
+        f->sla[i] = (int)sb_db_col_int(s, 14 + i);
+    sb_db_reset(s);
+    return SB_OK;
+}
+
+static void bind_opt_int(sb_stmt *s, int i, int64_t v, int64_t none)
+{
+    if (v == none)
+        sb_db_bind_null(s, i);
+    else
+        sb_db_bind_int(s, i, v);
+}
+
+sb_err sb_store_rep_fact_put(sb_db *w, const sb_rep_fact *f)
+{
+    sb_stmt *s = sb_db_prepare(w, "INSERT OR REPLACE INTO conv_facts (" FACT_COLUMNS ")"
+                                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
+    if (!s)
+        return SB_E_INTERNAL;
+    sb_db_bind_int(s, 1, f->conversation_id);
+    sb_db_bind_int(s, 2, f->created_at);
+    sb_db_bind_text(s, 3, f->channel);
+    sb_db_bind_id(s, 4, f->team_id);
+    sb_db_bind_id(s, 5, f->assignee_id);
+    sb_db_bind_text(s, 6, f->status);
+    sb_db_bind_opt_text(s, 7, f->category[0] ? f->category : NULL);
+    sb_db_bind_text(s, 8, f->tag_ids);
+    bind_opt_int(s, 9, f->first_response_at, 0);
+    bind_opt_int(s, 10, f->frt_wall_s, -1);
+    bind_opt_int(s, 11, f->frt_bus_s, -1);
+    bind_opt_int(s, 12, f->resolved_at, 0);
+    bind_opt_int(s, 13, f->res_wall_s, -1);
+    bind_opt_int(s, 14, f->res_bus_s, -1);
+    for (int i = 0; i < 3; i++)
+        sb_db_bind_int(s, 15 + i, f->sla[i]);
+    return step_done(s);
+}
+
+/* ---- scans ---- */
+
+/* ?3 team, ?4 agent, ?5 channel, ?6 ",tag_id," (NULL = any). */
+#define FILTERS(p)                                                                                                     \
+    " AND (?3 = 0 OR " p "team_id = ?3) AND (?4 = 0 OR " p "assignee_id = ?4) AND (?5 IS NULL OR " p "channel = ?5)" \
+    " AND (?6 IS NULL OR instr(" p "tag_ids, ?6) > 0)"
+
+static const char *const scan_sql[] = {
+    [SB_REP_SCAN_CREATED] = "SELECT created_at, created_at, conversation_id, assignee_id, frt_wall_s, frt_bus_s,"
+                            " sla_first, sla_next, sla_res, category, tag_ids, NULL FROM conv_facts"
+                            " WHERE created_at >= ?1 AND created_at < ?2" FILTERS(""),
+    [SB_REP_SCAN_RESOLVED] = "SELECT resolved_at, created_at, conversation_id, assignee_id, res_wall_s, res_bus_s,"
+                             " 0, 0, 0, NULL, tag_ids, NULL FROM conv_facts INDEXED BY conv_facts_resolved"
+                             " WHERE resolved_at IS NOT NULL AND resolved_at >= ?1 AND resolved_at < ?2" FILTERS(""),
+    [SB_REP_SCAN_BACKLOG] = "SELECT created_at, created_at, conversation_id, assignee_id, NULL, NULL, 0, 0, 0,"
+                            " NULL, tag_ids, NULL FROM conv_facts"
+                            " WHERE status IN ('open','pending','on_hold') AND ?1 <= ?2" FILTERS(""),
+    [SB_REP_SCAN_CSAT] = "SELECT cs.rated_at, f.created_at, cs.conversation_id, cs.agent_id, NULL, NULL, 0, 0, 0,"
+                         " NULL, f.tag_ids, cs.rating FROM csat cs LEFT JOIN conv_facts f"
+                         " ON f.conversation_id = cs.conversation_id"
+                         " WHERE cs.rated_at >= ?1 AND cs.rated_at < ?2 AND cs.rating IS NOT NULL"
+                         " AND (?3 = 0 OR cs.team_id = ?3) AND (?4 = 0 OR cs.agent_id = ?4)"
+                         " AND (?5 IS NULL OR f.channel = ?5) AND (?6 IS NULL OR instr(f.tag_ids, ?6) > 0)",
+};
+
+sb_err sb_store_rep_scan(sb_db *db, sb_rep_scan_kind kind, const sb_rep_filter *f, sb_rep_row_fn fn, void *ctx)
+{
+    if (f->tag_id < 0)
+        return SB_OK; /* an unknown tag matches nothing */
+    sb_stmt *s = sb_db_prepare(db, scan_sql[kind]);
+    if (!s)
+        return SB_E_INTERNAL;
+    char tag[32];
+    sb_db_bind_int(s, 1, f->from);
+    sb_db_bind_int(s, 2, f->to);
+    sb_db_bind_int(s, 3, f->team_id);
+    sb_db_bind_int(s, 4, f->agent_id);
+    sb_db_bind_opt_text(s, 5, f->channel);
+    if (f->tag_id > 0) {
+        snprintf(tag, sizeof tag, ",%lld,", (long long)f->tag_id);
+        sb_db_bind_text(s, 6, tag);
+    } else {
+        sb_db_bind_null(s, 6);
+    }
+    int rc;
+    while ((rc = sb_db_step(s)) == SB_DB_ROW) {
+        sb_rep_row row = {
+            .at = sb_db_col_int(s, 0),
+            .created_at = sb_db_col_int(s, 1),
+            .conversation_id = sb_db_col_int(s, 2),
+            .agent_id = col_opt(s, 3, 0),
+            .wall_s = col_opt(s, 4, -1),
+            .bus_s = col_opt(s, 5, -1),
+            .sla = {(int)sb_db_col_int(s, 6), (int)sb_db_col_int(s, 7), (int)sb_db_col_int(s, 8)},
+            .category = sb_db_col_null(s, 9) ? NULL : sb_db_col_text(s, 9),
+            .tag_ids = sb_db_col_null(s, 10) ? "" : sb_db_col_text(s, 10),
+            .rating = sb_db_col_null(s, 11) ? NULL : sb_db_col_text(s, 11),
+        };
+        if (fn(ctx, &row) != 0) {
+            rc = SB_DB_DONE;
+            break;
+        }
+    }
+    sb_db_reset(s);
+    return rc == SB_DB_DONE ? SB_OK : SB_E_INTERNAL;
+}
+
+int64_t sb_store_rep_tag_id(sb_db *db, const char *name)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT id FROM tags WHERE name = ?");
+    if (!s)
+        return 0;
+    sb_db_bind_text(s, 1, name);
+    int64_t id = sb_db_step(s) == SB_DB_ROW ? sb_db_col_int(s, 0) : 0;
+    sb_db_reset(s);
+    return id;
+}
+
+static json_t *names(sb_db *db, const char *sql)
+{
+    sb_stmt *s = sb_db_prepare(db, sql);
+    json_t *out = json_object();
+    if (!s)
+        return out;
+    while (sb_db_step(s) == SB_DB_ROW) {
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)sb_db_col_int(s, 0));
+        json_object_set_new(out, key, json_string(sb_db_col_text(s, 1)));
+    }
+    sb_db_reset(s);
+    return out;
+}
+
+json_t *sb_store_rep_tag_names(sb_db *db) { return names(db, "SELECT id, name FROM tags"); }
+json_t *sb_store_rep_agent_names(sb_db *db) { return names(db, "SELECT id, name FROM agents"); }
