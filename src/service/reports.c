@@ -77,9 +77,9 @@ sb_err sb_svc_reports_sync(sb_db *w, int64_t conv_id, int64_t now_ms)
     bool frt_known = had && prev->first_response_at == f->first_response_at && prev->frt_bus_s >= 0;
     bool res_known = had && prev->resolved_at == f->resolved_at && prev->res_bus_s >= 0;
     if (f->first_response_at)
-        f->frt_wall_s = (f->first_response_at - f->created_at) / 1000;
+        f->frt_wall_s = f->first_response_at / 1000 - f->created_at / 1000;
     if (f->resolved_at)
-        f->res_wall_s = (f->resolved_at - f->created_at) / 1000;
+        f->res_wall_s = f->resolved_at / 1000 - f->created_at / 1000;
     if (frt_known)
         f->frt_bus_s = prev->frt_bus_s;
     if (res_known)
