@@ -4,6 +4,7 @@ import { h, clear, debounce, toast, conversationHref } from './dom.js';
 import { Inbox, VIEWS } from './inbox.js';
 import { ConversationView } from './conversation.js';
 import { renderAdmin } from './admin.js';
+import { renderReports } from './reports.js';
 
 const root = document.getElementById('app');
 
@@ -72,7 +73,8 @@ function buildLayout() {
   const list = h('section', { class: 'list-pane', 'aria-label': 'Conversations' });
   const detail = h('section', { class: 'detail-pane', 'aria-label': 'Conversation' });
   const adminLinks = app.me.role === 'admin' || app.me.role === 'supervisor'
-    ? h('div', { class: 'admin-links' }, h('a', { href: '#/admin/agents' }, 'Agents'), h('a', { href: '#/admin/teams' }, 'Teams'))
+    ? h('div', { class: 'admin-links' }, h('a', { href: '#/admin/agents' }, 'Agents'), h('a', { href: '#/admin/teams' }, 'Teams'),
+      h('a', { href: '#/reports', 'data-testid': 'reports-link' }, 'Reports'))
     : null;
   const header = h('header', { class: 'top' },
     h('a', { class: 'brand', href: '#/view/mine' }, 'Switchboard'),
@@ -142,6 +144,13 @@ async function route() {
     if (app.conv) app.conv.close();
     app.conv = null;
     await renderAdmin(layout.detail, parts[1] || 'agents');
+    return;
+  }
+  if (parts[0] === 'reports') {
+    layout.shell.classList.add('admin');
+    if (app.conv) app.conv.close();
+    app.conv = null;
+    await renderReports(layout.detail, app);
     return;
   }
   layout.shell.classList.remove('admin');
