@@ -306,7 +306,7 @@ int sb_api_report_volume(sb_req *r)
     v.created = calloc((size_t)v.nbuckets, sizeof *v.created);
     v.solved = calloc((size_t)v.nbuckets, sizeof *v.solved);
     sb_db *db = sb_req_db(r);
-    if (!v.created || !v.solved || sb_store_rep_scan(db, SB_REP_SCAN_CREATED, &p.f, volume_created, &v) != SB_OK ||
+    if (!v.created || !v.solved || sb_store_rep_scan(db, SB_REP_SCAN_CREATED_AT, &p.f, volume_created, &v) != SB_OK ||
         sb_store_rep_scan(db, SB_REP_SCAN_RESOLVED, &p.f, volume_solved, &v) != SB_OK) {
         free(v.created);
         free(v.solved);
@@ -378,7 +378,7 @@ int sb_api_report_times(sb_req *r)
     }
     times_ctx frt = {0}, res = {0};
     sb_db *db = sb_req_db(r);
-    bool ok = sb_store_rep_scan(db, SB_REP_SCAN_CREATED, &p.f, collect_times, &frt) == SB_OK &&
+    bool ok = sb_store_rep_scan(db, SB_REP_SCAN_CREATED_TIMES, &p.f, collect_times, &frt) == SB_OK &&
               sb_store_rep_scan(db, SB_REP_SCAN_RESOLVED, &p.f, collect_times, &res) == SB_OK &&
               !frt.wall.failed && !frt.bus.failed && !res.wall.failed && !res.bus.failed;
     json_t *items = json_array(), *out = NULL;
@@ -423,7 +423,7 @@ int sb_api_report_sla(sb_req *r)
         return rc;
     }
     sla_ctx s = {0};
-    if (sb_store_rep_scan(sb_req_db(r), SB_REP_SCAN_CREATED, &p.f, count_sla, &s) != SB_OK)
+    if (sb_store_rep_scan(sb_req_db(r), SB_REP_SCAN_CREATED_SLA, &p.f, count_sla, &s) != SB_OK)
         return scan_failed(r, &p);
     static const char *const targets[] = {"first_response", "next_response", "resolution"};
     json_t *items = json_array();
@@ -495,7 +495,7 @@ typedef struct {
 static int count_backlog(void *ctx, const sb_rep_row *row)
 {
     backlog_ctx *b = ctx;
-    b->n[sb_rep_age_bucket((b->now - row->created_at) / 1000)]++;
+    b->n[sb_rep_age_bucket((b->now - row->at) / 1000)]++;
     return 0;
 }
 
@@ -547,7 +547,7 @@ int sb_api_report_heatmap(sb_req *r)
         return rc;
     }
     heat_ctx *h = calloc(1, sizeof *h);
-    if (!h || (h->tzc.tz = p.tz, sb_store_rep_scan(sb_req_db(r), SB_REP_SCAN_CREATED, &p.f, count_heat, h)) != SB_OK) {
+    if (!h || (h->tzc.tz = p.tz, sb_store_rep_scan(sb_req_db(r), SB_REP_SCAN_CREATED_AT, &p.f, count_heat, h)) != SB_OK) {
         free(h);
         return scan_failed(r, &p);
     }
@@ -569,47 +569,66 @@ int sb_api_report_heatmap(sb_req *r)
 /* ---- top categories and tags, this period against the previous one ---- */
 
 typedef struct {
-    json_t *counts; /* name -> [current, previous] */
+    json_t *counts;  /* categories: name -> [current, previous] */
+    int64_t *by_tag; /* tags: [2 * tag id + period] */
+    size_t ntag;     /* entries of by_tag */
     int slot;
-    bool tags;
+    bool failed;
 } top_ctx;
 
-static void bump(top_ctx *t, const char *key)
+static int count_category(void *ctx, const sb_rep_row *row)
 {
-    json_t *pair = json_object_get(t->counts, key);
+    top_ctx *t = ctx;
+    if (!row->category || !*row->category)
+        return 0;
+    json_t *pair = json_object_get(t->counts, row->category);
     if (!pair) {
         pair = json_pack("[I, I]", (json_int_t)0, (json_int_t)0);
-        json_object_set_new(t->counts, key, pair);
+        json_object_set_new(t->counts, row->category, pair);
     }
     json_t *c = json_array_get(pair, (size_t)t->slot);
     json_integer_set(c, json_integer_value(c) + 1);
+    return 0;
 }
 
-static int count_top(void *ctx, const sb_rep_row *row)
+#define TAG_ID_MAX 10000000 /* ids beyond are ignored (ids are dense; never reached) */
+
+static int count_tags(void *ctx, const sb_rep_row *row)
 {
     top_ctx *t = ctx;
-    if (!t->tags) {
-        if (row->category && *row->category)
-            bump(t, row->category);
-        return 0;
-    }
-    const char *p = row->tag_ids;
-    while (p && *p) { /* ",3,7," */
-        if (*p == ',') {
-            p++;
+    for (const char *p = row->tag_ids; p && *p;) { /* ",3,7," */
+        char *end;
+        long long id = strtoll(p + (*p == ','), &end, 10);
+        if (end == p + (*p == ','))
+            break;
+        p = end;
+        if (id <= 0 || id > TAG_ID_MAX)
             continue;
+        size_t i = (size_t)id * 2 + (size_t)t->slot;
+        if (i >= t->ntag) {
+            size_t n = i * 2 + 64;
+            int64_t *v = realloc(t->by_tag, n * sizeof *v);
+            if (!v) {
+                t->failed = true;
+                return 1;
+            }
+            memset(v + t->ntag, 0, (n - t->ntag) * sizeof *v);
+            t->by_tag = v;
+            t->ntag = n;
         }
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char key[24];
-        if (n < sizeof key) {
-            memcpy(key, p, n);
-            key[n] = 0;
-            bump(t, key);
-        }
-        p += n;
+        t->by_tag[i]++;
     }
     return 0;
+}
+
+static json_t *top_row(const char *name, json_int_t cur, json_int_t old, json_int_t tag_id)
+{
+    double ch;
+    json_t *row = json_pack("{s:s, s:I, s:I, s:o}", "name", name, "count", cur, "previous", old, "change_percent",
+                            sb_rep_change_percent(cur, old, &ch) ? json_real(ch) : json_null());
+    if (tag_id)
+        json_object_set_new(row, "tag_id", json_integer(tag_id));
+    return row;
 }
 
 static int by_count(const void *a, const void *b)
@@ -633,35 +652,40 @@ static int top_report(sb_req *r, bool tags)
         params_release(&p);
         return rc;
     }
-    top_ctx t = {.counts = json_object(), .tags = tags};
+    top_ctx t = {.counts = json_object()};
     sb_db *db = sb_req_db(r);
     sb_rep_filter prev = p.f;
     prev.to = p.f.from;
     prev.from = p.f.from - (p.f.to - p.f.from);
-    bool ok = sb_store_rep_scan(db, SB_REP_SCAN_CREATED, &p.f, count_top, &t) == SB_OK;
+    sb_rep_scan_kind kind = tags ? SB_REP_SCAN_CREATED_TAGS : SB_REP_SCAN_CREATED_CATEGORY;
+    sb_rep_row_fn fn = tags ? count_tags : count_category;
+    bool ok = sb_store_rep_scan(db, kind, &p.f, fn, &t) == SB_OK;
     t.slot = 1;
-    ok = ok && sb_store_rep_scan(db, SB_REP_SCAN_CREATED, &prev, count_top, &t) == SB_OK;
+    ok = ok && sb_store_rep_scan(db, kind, &prev, fn, &t) == SB_OK && !t.failed;
     if (!ok) {
         json_decref(t.counts);
+        free(t.by_tag);
         return scan_failed(r, &p);
     }
     json_t *names = tags ? sb_store_rep_tag_names(db) : NULL;
-    size_t n = json_object_size(t.counts), k = 0;
+    size_t n = tags ? t.ntag / 2 : json_object_size(t.counts), k = 0;
     json_t **rows = calloc(n + 1, sizeof *rows);
-    const char *key;
-    json_t *pair;
-    json_object_foreach(t.counts, key, pair)
-    {
-        json_int_t cur = json_integer_value(json_array_get(pair, 0)), old = json_integer_value(json_array_get(pair, 1));
-        const char *name = tags ? json_string_value(json_object_get(names, key)) : key;
-        if (!name || !rows)
-            continue; /* a tag deleted since */
-        double ch;
-        json_t *row = json_pack("{s:s, s:I, s:I, s:o}", "name", name, "count", cur, "previous", old, "change_percent",
-                                sb_rep_change_percent(cur, old, &ch) ? json_real(ch) : json_null());
-        if (tags)
-            json_object_set_new(row, "tag_id", json_integer(strtoll(key, NULL, 10)));
-        rows[k++] = row;
+    if (rows && tags) {
+        for (size_t i = 0; i < n; i++) {
+            char key[24];
+            snprintf(key, sizeof key, "%zu", i);
+            const char *name = json_string_value(json_object_get(names, key));
+            if ((t.by_tag[2 * i] || t.by_tag[2 * i + 1]) && name) /* no name: a tag deleted since */
+                rows[k++] = top_row(name, t.by_tag[2 * i], t.by_tag[2 * i + 1], (json_int_t)i);
+        }
+    } else if (rows) {
+        const char *key;
+        json_t *pair;
+        json_object_foreach(t.counts, key, pair)
+        {
+            rows[k++] = top_row(key, json_integer_value(json_array_get(pair, 0)),
+                                json_integer_value(json_array_get(pair, 1)), 0);
+        }
     }
     if (rows)
         qsort(rows, k, sizeof *rows, by_count);
@@ -673,6 +697,7 @@ static int top_report(sb_req *r, bool tags)
             json_decref(rows[i]);
     }
     free(rows);
+    free(t.by_tag);
     json_decref(names);
     json_decref(t.counts);
     static const char *const cols[] = {"name", "count", "previous", "change_percent", NULL};
@@ -759,7 +784,7 @@ int sb_api_report_agents(sb_req *r)
     }
     agents_ctx c = {0};
     sb_db *db = sb_req_db(r);
-    bool ok = sb_store_rep_scan(db, SB_REP_SCAN_CREATED, &p.f, agent_created, &c) == SB_OK &&
+    bool ok = sb_store_rep_scan(db, SB_REP_SCAN_CREATED_TIMES, &p.f, agent_created, &c) == SB_OK &&
               sb_store_rep_scan(db, SB_REP_SCAN_RESOLVED, &p.f, agent_resolved, &c) == SB_OK &&
               sb_store_rep_scan(db, SB_REP_SCAN_CSAT, &p.f, agent_csat, &c) == SB_OK && !c.failed;
     json_t *names = ok ? sb_store_rep_agent_names(db) : NULL;

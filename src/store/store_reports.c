@@ -3,6 +3,8 @@
  * indexes (migration 9). */
 #include "store/store_reports.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,62 +135,109 @@ sb_err sb_store_rep_fact_put(sb_db *w, const sb_rep_fact *f)
 
 /* ---- scans ---- */
 
-/* ?3 team, ?4 agent, ?5 channel, ?6 ",tag_id," (NULL = any). */
-#define FILTERS(p)                                                                                                     \
-    " AND (?3 = 0 OR " p "team_id = ?3) AND (?4 = 0 OR " p "assignee_id = ?4) AND (?5 IS NULL OR " p "channel = ?5)" \
-    " AND (?6 IS NULL OR instr(" p "tag_ids, ?6) > 0)"
+/* Each scan's SQL is built once per combination of filters, so that a row pays only for the
+ * filters in use (a million rows per request make every opcode count). ?1 from, ?2 to, ?3 team,
+ * ?4 agent, ?5 channel, ?6 ",tag_id,". The strings are the statement cache's keys: static. */
+enum { F_TEAM = 1, F_AGENT = 2, F_CHANNEL = 4, F_TAG = 8, F_ALL = 16 };
 
-static const char *const scan_sql[] = {
-    [SB_REP_SCAN_CREATED] = "SELECT created_at, created_at, conversation_id, assignee_id, frt_wall_s, frt_bus_s,"
-                            " sla_first, sla_next, sla_res, category, tag_ids, NULL FROM conv_facts"
-                            " WHERE created_at >= ?1 AND created_at < ?2" FILTERS(""),
-    [SB_REP_SCAN_RESOLVED] = "SELECT resolved_at, created_at, conversation_id, assignee_id, res_wall_s, res_bus_s,"
-                             " 0, 0, 0, NULL, tag_ids, NULL FROM conv_facts INDEXED BY conv_facts_resolved"
-                             " WHERE resolved_at IS NOT NULL AND resolved_at >= ?1 AND resolved_at < ?2" FILTERS(""),
-    [SB_REP_SCAN_BACKLOG] = "SELECT created_at, created_at, conversation_id, assignee_id, NULL, NULL, 0, 0, 0,"
-                            " NULL, tag_ids, NULL FROM conv_facts"
-                            " WHERE status IN ('open','pending','on_hold') AND ?1 <= ?2" FILTERS(""),
-    [SB_REP_SCAN_CSAT] = "SELECT cs.rated_at, f.created_at, cs.conversation_id, cs.agent_id, NULL, NULL, 0, 0, 0,"
-                         " NULL, f.tag_ids, cs.rating FROM csat cs LEFT JOIN conv_facts f"
-                         " ON f.conversation_id = cs.conversation_id"
-                         " WHERE cs.rated_at >= ?1 AND cs.rated_at < ?2 AND cs.rating IS NOT NULL"
-                         " AND (?3 = 0 OR cs.team_id = ?3) AND (?4 = 0 OR cs.agent_id = ?4)"
-                         " AND (?5 IS NULL OR f.channel = ?5) AND (?6 IS NULL OR instr(f.tag_ids, ?6) > 0)",
+#define CREATED_FROM " FROM conv_facts WHERE created_at >= ?1 AND created_at < ?2"
+
+static const char *const scan_base[] = {
+    [SB_REP_SCAN_CREATED_AT] = "SELECT created_at" CREATED_FROM,
+    [SB_REP_SCAN_CREATED_TIMES] = "SELECT created_at, COALESCE(assignee_id, 0), COALESCE(frt_wall_s, -1),"
+                                  " COALESCE(frt_bus_s, -1)" CREATED_FROM,
+    [SB_REP_SCAN_CREATED_SLA] = "SELECT created_at, sla_first, sla_next, sla_res" CREATED_FROM,
+    [SB_REP_SCAN_CREATED_CATEGORY] = "SELECT created_at, category" CREATED_FROM " AND category IS NOT NULL",
+    [SB_REP_SCAN_CREATED_TAGS] = "SELECT created_at, tag_ids" CREATED_FROM " AND tag_ids <> ''",
+    [SB_REP_SCAN_RESOLVED] = "SELECT resolved_at, COALESCE(assignee_id, 0), COALESCE(res_wall_s, -1), COALESCE(res_bus_s, -1)"
+                             " FROM conv_facts INDEXED BY conv_facts_resolved"
+                             " WHERE resolved_at IS NOT NULL AND resolved_at >= ?1 AND resolved_at < ?2",
+    [SB_REP_SCAN_BACKLOG] = "SELECT created_at FROM conv_facts WHERE status IN ('open','pending','on_hold')",
+    /* CSAT: the fact row is joined only for a channel or tag filter */
+    [SB_REP_SCAN_CSAT] = "SELECT cs.rated_at, COALESCE(cs.agent_id, 0), cs.rating FROM csat cs",
 };
+#define NKINDS (sizeof scan_base / sizeof scan_base[0])
+#define SQL_MAX 768
+
+static char scan_sql[NKINDS][F_ALL][SQL_MAX];
+static pthread_once_t scan_once = PTHREAD_ONCE_INIT;
+
+static void build_scans(void)
+{
+    for (size_t k = 0; k < NKINDS; k++) {
+        for (int m = 0; m < F_ALL; m++) {
+            bool csat = k == SB_REP_SCAN_CSAT;
+            const char *p = csat ? "f." : "";
+            char *out = scan_sql[k][m];
+            int n = snprintf(out, SQL_MAX, "%s", scan_base[k]);
+            if (csat)
+                n += snprintf(out + n, SQL_MAX - (size_t)n, "%s WHERE cs.rated_at >= ?1 AND cs.rated_at < ?2 AND"
+                                                             " cs.rating IS NOT NULL",
+                              m & (F_CHANNEL | F_TAG) ? " JOIN conv_facts f ON f.conversation_id = cs.conversation_id" : "");
+            if (m & F_TEAM)
+                n += snprintf(out + n, SQL_MAX - (size_t)n, " AND %steam_id = ?3", csat ? "cs." : "");
+            if (m & F_AGENT)
+                n += snprintf(out + n, SQL_MAX - (size_t)n, " AND %s = ?4", csat ? "cs.agent_id" : "assignee_id");
+            if (m & F_CHANNEL)
+                n += snprintf(out + n, SQL_MAX - (size_t)n, " AND %schannel = ?5", p);
+            if (m & F_TAG)
+                snprintf(out + n, SQL_MAX - (size_t)n, " AND instr(%stag_ids, ?6) > 0", p);
+        }
+    }
+}
 
 sb_err sb_store_rep_scan(sb_db *db, sb_rep_scan_kind kind, const sb_rep_filter *f, sb_rep_row_fn fn, void *ctx)
 {
     if (f->tag_id < 0)
         return SB_OK; /* an unknown tag matches nothing */
-    sb_stmt *s = sb_db_prepare(db, scan_sql[kind]);
+    pthread_once(&scan_once, build_scans);
+    int mask = (f->team_id ? F_TEAM : 0) | (f->agent_id ? F_AGENT : 0) | (f->channel ? F_CHANNEL : 0) |
+               (f->tag_id ? F_TAG : 0);
+    sb_stmt *s = sb_db_prepare(db, scan_sql[kind][mask]);
     if (!s)
         return SB_E_INTERNAL;
     char tag[32];
-    sb_db_bind_int(s, 1, f->from);
-    sb_db_bind_int(s, 2, f->to);
-    sb_db_bind_int(s, 3, f->team_id);
-    sb_db_bind_int(s, 4, f->agent_id);
-    sb_db_bind_opt_text(s, 5, f->channel);
-    if (f->tag_id > 0) {
+    if (kind != SB_REP_SCAN_BACKLOG) {
+        sb_db_bind_int(s, 1, f->from);
+        sb_db_bind_int(s, 2, f->to);
+    }
+    if (mask & F_TEAM)
+        sb_db_bind_int(s, 3, f->team_id);
+    if (mask & F_AGENT)
+        sb_db_bind_int(s, 4, f->agent_id);
+    if (mask & F_CHANNEL)
+        sb_db_bind_text(s, 5, f->channel);
+    if (mask & F_TAG) {
         snprintf(tag, sizeof tag, ",%lld,", (long long)f->tag_id);
         sb_db_bind_text(s, 6, tag);
-    } else {
-        sb_db_bind_null(s, 6);
     }
     int rc;
     while ((rc = sb_db_step(s)) == SB_DB_ROW) {
-        sb_rep_row row = {
-            .at = sb_db_col_int(s, 0),
-            .created_at = sb_db_col_int(s, 1),
-            .conversation_id = sb_db_col_int(s, 2),
-            .agent_id = col_opt(s, 3, 0),
-            .wall_s = col_opt(s, 4, -1),
-            .bus_s = col_opt(s, 5, -1),
-            .sla = {(int)sb_db_col_int(s, 6), (int)sb_db_col_int(s, 7), (int)sb_db_col_int(s, 8)},
-            .category = sb_db_col_null(s, 9) ? NULL : sb_db_col_text(s, 9),
-            .tag_ids = sb_db_col_null(s, 10) ? "" : sb_db_col_text(s, 10),
-            .rating = sb_db_col_null(s, 11) ? NULL : sb_db_col_text(s, 11),
-        };
+        sb_rep_row row = {.at = sb_db_col_int(s, 0), .wall_s = -1, .bus_s = -1};
+        switch (kind) {
+        case SB_REP_SCAN_CREATED_TIMES:
+        case SB_REP_SCAN_RESOLVED:
+            row.agent_id = sb_db_col_int(s, 1);
+            row.wall_s = sb_db_col_int(s, 2);
+            row.bus_s = sb_db_col_int(s, 3);
+            break;
+        case SB_REP_SCAN_CREATED_SLA:
+            for (int i = 0; i < 3; i++)
+                row.sla[i] = (int)sb_db_col_int(s, 1 + i);
+            break;
+        case SB_REP_SCAN_CREATED_CATEGORY:
+            row.category = sb_db_col_text(s, 1);
+            break;
+        case SB_REP_SCAN_CREATED_TAGS:
+            row.tag_ids = sb_db_col_text(s, 1);
+            break;
+        case SB_REP_SCAN_CSAT:
+            row.agent_id = sb_db_col_int(s, 1);
+            row.rating = sb_db_col_text(s, 2);
+            break;
+        default:
+            break;
+        }
         if (fn(ctx, &row) != 0) {
             rc = SB_DB_DONE;
             break;

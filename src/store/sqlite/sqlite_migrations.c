@@ -321,6 +321,8 @@ static const char m009_reports[] =
     "  sla_res INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (created_at, conversation_id)) WITHOUT ROWID;"
     "CREATE UNIQUE INDEX conv_facts_conv ON conv_facts(conversation_id);"
+    /* narrow rows for the response-time scans (times, agents) */
+    "CREATE INDEX conv_facts_frt ON conv_facts(created_at, assignee_id, frt_wall_s, frt_bus_s, team_id, channel);"
     "CREATE INDEX conv_facts_resolved ON conv_facts(resolved_at, res_wall_s, res_bus_s, team_id, assignee_id,"
     "  channel, tag_ids) WHERE resolved_at IS NOT NULL;"
     "CREATE INDEX conv_facts_backlog ON conv_facts(status, created_at) WHERE status IN ('open','pending','on_hold');"
