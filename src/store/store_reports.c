@@ -53,6 +53,20 @@ sb_err sb_store_rep_source(sb_db *w, int64_t id, sb_rep_fact *f, char **sla_data
     copy(f->priority, sizeof f->priority, sb_db_col_text(s, 5));
     const char *cat = sb_db_col_null(s, 6) ? NULL : sb_db_col_text(s, 6);
     copy(f->category, sizeof f->category, cat);
+    /* a long category is cut at a character boundary, never inside a UTF-8 sequence */
+    size_t n = strlen(f->category);
+    if (cat && n < strlen(cat)) {
+        const unsigned char *c = (const unsigned char *)f->category;
+        size_t start = n;
+        while (start > 0 && (c[start - 1] & 0xC0) == 0x80)
+            start--;
+        if (start > 0) {
+            unsigned char lead = c[start - 1];
+            size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+            if (n - (start - 1) < need)
+                f->category[start - 1] = 0;
+        }
+    }
     f->resolved_at = col_opt(s, 7, 0);
     if (!sb_db_col_null(s, 8))
         *sla_data = strdup(sb_db_col_text(s, 8));
