@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Takes the screenshots in docs/screenshots/ from a freshly seeded server in headless
-Chromium: the agent workspace, the chat widget on its demo page, and the web form.
+Chromium: the agent workspace and the web form. (The widget's, mid-conversation, comes from
+`SB_SCREENSHOTS=1 python3 -m pytest tests/e2e/test_widget_browser.py`.)
 Usage: scripts/screenshots.py   (needs build/switchboard)"""
 import os
 import sys
@@ -70,20 +71,12 @@ def main():
             b.get(srv.base_url + f"/#/view/all/c/{ids[1]}")
             wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "[data-testid=collision-agent]"))
             b.save_screenshot(os.path.join(OUT, "workspace.png"))
-            for name, path, ready in (("widget", "/widget-demo", "[data-testid=widget-launcher], script"),
-                                      ("contact", "/contact", "form")):
+            for name, path, ready in (("contact", "/contact", "form"),):
                 if requests.get(srv.base_url + path).status_code != 200:
                     print("skipped", path, "(not served)")
                     continue
                 b.get(srv.base_url + path)
                 wait_for(lambda: b.find_elements(By.CSS_SELECTOR, ready))
-                if name == "widget":
-                    launcher = b.execute_script(
-                        "const h = document.querySelector('[data-switchboard-widget]') || document.body;"
-                        "const r = h.shadowRoot || document; return r.querySelector('[data-testid=widget-launcher]')")
-                    if launcher:
-                        launcher.click()
-                        wait_for(lambda: True)
                 b.save_screenshot(os.path.join(OUT, f"{name}.png"))
         finally:
             b.quit()

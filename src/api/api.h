@@ -118,6 +118,30 @@ int sb_api_static_asset(sb_req *r);
 int sb_api_static_widget_js(sb_req *r);
 int sb_api_static_widget_css(sb_req *r);
 int sb_api_static_widget_demo(sb_req *r);
+int sb_api_static_widget_demo_css(sb_req *r);
+
+/* ---- chat widget (api/widget.c): admin settings and the visitor API ---- */
+int sb_api_widget_settings_get(sb_req *r);
+int sb_api_widget_settings_put(sb_req *r);
+int sb_api_widget_secret_rotate(sb_req *r);
+int sb_api_widget_settings_finish(sb_req *r);
+int sb_api_widget_config(sb_req *r);
+int sb_api_widget_session(sb_req *r);
+int sb_api_widget_session_finish(sb_req *r);
+int sb_api_widget_me(sb_req *r);
+int sb_api_widget_me_update(sb_req *r);
+int sb_api_widget_me_finish(sb_req *r);
+int sb_api_widget_conversations(sb_req *r);
+int sb_api_widget_conversation_start(sb_req *r);
+int sb_api_widget_conversation_start_finish(sb_req *r);
+int sb_api_widget_conversation_get(sb_req *r);
+int sb_api_widget_messages(sb_req *r);
+int sb_api_widget_message_create(sb_req *r);
+int sb_api_widget_message_finish(sb_req *r);
+int sb_api_widget_upload(sb_req *r);
+int sb_api_widget_attachment(sb_req *r);
+int sb_api_widget_typing(sb_req *r);
+int sb_api_widget_events(sb_req *r);
 
 /* ---- web form (api/webform.c) ---- */
 #define SB_WEBFORM_PER_IP 10          /* submissions per client address per window */
@@ -166,6 +190,22 @@ int sb_api_public_csat_page(sb_req *r);
 int sb_api_public_csat_post(sb_req *r);
 int sb_api_public_csat_json(sb_req *r);
 int sb_api_public_csat_finish(sb_req *r);
+/* ---- routing (api/routing.c) ---- */
+int sb_api_agent_routing_fields(sb_req *r, int64_t agent_id); /* max_open, timezone, shift */
+int sb_api_team_routing_fields(sb_req *r);                    /* strategy, supervisor_id, ... */
+int sb_api_agent_status_set(sb_req *r);
+int sb_api_agent_status_finish(sb_req *r);
+int sb_api_team_oncall(sb_req *r);
+int sb_api_rules_list(sb_req *r);
+int sb_api_rule_get(sb_req *r);
+int sb_api_rule_create(sb_req *r);
+int sb_api_rule_update(sb_req *r);
+int sb_api_rule_delete(sb_req *r);
+int sb_api_rule_finish(sb_req *r);
+int sb_api_conversation_route(sb_req *r);
+int sb_api_conversation_route_finish(sb_req *r);
+int sb_api_conversation_escalate(sb_req *r);
+int sb_api_conversation_escalate_finish(sb_req *r);
 
 /* ---- reports (api/reports.c) ---- */
 int sb_api_report_volume(sb_req *r);

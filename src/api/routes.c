@@ -34,6 +34,17 @@ const sb_route sb_routes[] = {
     {"PATCH", "/api/v1/agents/{id}", sb_api_agent_update, sb_api_entity_finish, SB_AUTH_TRAINEE, NULL, false},
     {"DELETE", "/api/v1/agents/{id}", sb_api_agent_delete, sb_api_entity_finish, SB_AUTH_ADMIN, NULL, false},
 
+    /* routing (issue 5 B) */
+    {"PUT", "/api/v1/agents/me/status", sb_api_agent_status_set, sb_api_agent_status_finish, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/teams/{id}/oncall", sb_api_team_oncall, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/routing-rules", sb_api_rules_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/routing-rules", sb_api_rule_create, sb_api_rule_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"GET", "/api/v1/routing-rules/{id}", sb_api_rule_get, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"PATCH", "/api/v1/routing-rules/{id}", sb_api_rule_update, sb_api_rule_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"DELETE", "/api/v1/routing-rules/{id}", sb_api_rule_delete, sb_api_rule_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"POST", CONV "/{id}/route", sb_api_conversation_route, sb_api_conversation_route_finish, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", CONV "/{id}/escalate", sb_api_conversation_escalate, sb_api_conversation_escalate_finish, SB_AUTH_TRAINEE, NULL, false},
+
     {"GET", "/api/v1/teams", sb_api_teams_list, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", "/api/v1/teams", sb_api_team_create, sb_api_entity_finish, SB_AUTH_SUPERVISOR, NULL, false},
     {"GET", "/api/v1/teams/{id}", sb_api_team_get, NULL, SB_AUTH_TRAINEE, NULL, false},
@@ -131,6 +142,27 @@ const sb_route sb_routes[] = {
     /* 404 unless `serve --test-clock` */
     {"GET", "/api/v1/_test/clock", sb_api_test_clock_get, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"PUT", "/api/v1/_test/clock", sb_api_test_clock_set, NULL, SB_AUTH_PUBLIC, NULL, false},
+
+    /* chat widget: admin settings; the visitor API (CORS, X-Visitor-Token), see docs/widget.md */
+#define WIDGET "/api/v1/widget"
+    {"GET", "/widget-demo.css", sb_api_static_widget_demo_css, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/api/v1/settings/widget", sb_api_widget_settings_get, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
+    {"PUT", "/api/v1/settings/widget", sb_api_widget_settings_put, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
+    {"POST", "/api/v1/settings/widget/rotate-secret", sb_api_widget_secret_rotate, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", WIDGET "/config", sb_api_widget_config, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/session", sb_api_widget_session, sb_api_widget_session_finish, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/me", sb_api_widget_me, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"PATCH", WIDGET "/me", sb_api_widget_me_update, sb_api_widget_me_finish, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/conversations", sb_api_widget_conversations, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/conversations", sb_api_widget_conversation_start, sb_api_widget_conversation_start_finish, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/conversations/{id}", sb_api_widget_conversation_get, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/conversations/{id}/messages", sb_api_widget_messages, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/conversations/{id}/messages", sb_api_widget_message_create, sb_api_widget_message_finish, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/uploads", sb_api_widget_upload, NULL, SB_AUTH_VISITOR, NULL, true},
+    {"GET", WIDGET "/attachments/{id}", sb_api_widget_attachment, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/typing", sb_api_widget_typing, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/events", sb_api_widget_events, NULL, SB_AUTH_VISITOR, NULL, false},
+#undef WIDGET
 };
 
 const size_t sb_route_count = sizeof sb_routes / sizeof sb_routes[0];

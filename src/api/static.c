@@ -155,3 +155,8 @@ int sb_api_static_widget_demo(sb_req *r)
 {
     return serve(r, "widget/demo.html");
 }
+
+int sb_api_static_widget_demo_css(sb_req *r)
+{
+    return serve(r, "widget/demo.css");
+}

@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "channels/email/mime.h"
+#include "channels/widget/widget.h"
 #include "cli/cli.h"
 #include "jobs/runner.h"
 #include "service/service.h"
@@ -142,7 +143,8 @@ int sb_cli_serve(int argc, char **argv)
     app.metrics = sb_metrics_new(sb_route_count);
     app.login_limit = sb_ratelimit_new(10, 15 * 60);
     app.webform_limit = sb_ratelimit_new(SB_WEBFORM_PER_IP, SB_WEBFORM_WINDOW_S);
-    if (!app.hub || !app.metrics || !app.login_limit || !app.webform_limit) {
+    app.widget_limit = sb_ratelimit_new(SB_WIDGET_SESSIONS_PER_IP, SB_WIDGET_SESSIONS_WINDOW_S);
+    if (!app.hub || !app.metrics || !app.login_limit || !app.webform_limit || !app.widget_limit) {
         fprintf(stderr, "switchboard serve: out of memory\n");
         return 1;
     }
@@ -171,6 +173,7 @@ int sb_cli_serve(int argc, char **argv)
     sb_metrics_free(app.metrics);
     sb_ratelimit_free(app.login_limit);
     sb_ratelimit_free(app.webform_limit);
+    sb_ratelimit_free(app.widget_limit);
     curl_global_cleanup();
     sb_info("msg=\"stopped\"");
     return 0;

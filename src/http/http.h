@@ -39,17 +39,23 @@ typedef struct sb_app {
     sb_metrics *metrics;
     sb_ratelimit *login_limit;
     sb_ratelimit *webform_limit; /* submissions of the public web form per client address */
+    sb_ratelimit *widget_limit;  /* new widget visitor sessions per client address */
     sb_http_config cfg;
     int stopping; /* atomic */
 } sb_app;
 
 typedef enum {
+    SB_AUTH_VISITOR = -2, /* the chat widget's routes: public, CORS for other sites; the handler checks the visitor token */
     SB_AUTH_PUBLIC = -1, /* no credentials needed */
     SB_AUTH_TRAINEE = 0, /* any agent */
     SB_AUTH_AGENT = 1,
     SB_AUTH_SUPERVISOR = 2,
     SB_AUTH_ADMIN = 3,
 } sb_auth_level;
+
+/* Bodies on SB_AUTH_VISITOR routes: JSON, and raw uploads. */
+#define SB_VISITOR_BODY_MAX ((size_t)64 << 10)
+#define SB_VISITOR_UPLOAD_MAX ((size_t)10 << 20)
 
 /* Handler results besides sb_err values. */
 #define SB_HANDLED_PENDING 1000 /* a write was submitted; `finish` runs after its commit */
@@ -92,6 +98,11 @@ struct sb_req {
     char errmsg[256];
     const char *retry_after;
     char *set_cookie;
+    /* SB_AUTH_VISITOR routes: Access-Control-Allow-Origin is cors_origin, or "*" when empty,
+     * or absent when cors_deny (an origin the widget settings refuse). */
+    char cors_origin[256];
+    bool cors_deny;
+    bool preflight; /* an OPTIONS request for a visitor route */
     /* a submitted write */
     void *op;
     sb_write_fn op_fn;

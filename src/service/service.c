@@ -270,6 +270,8 @@ sb_err sb_svc_conv_create(sb_db *w, void *arg)
         return err;
     if (op->message_id)
         err = sb_svc_emit_message(w, op->message_id, contact_id, false, &op->actor, now);
+    if (err == SB_OK) /* routing (issue 5 B): an owner when none was given */
+        err = sb_svc_route_new(w, c.id, op->team_id > 0, now);
     return err;
 }
 
@@ -285,6 +287,8 @@ sb_err sb_svc_reopen(sb_db *w, sb_conv *c, const sb_actor *customer, int64_t now
     json_t *changes = json_pack("[s]", "status");
     err = sb_svc_emit_conversation(w, "conversation.updated", c->id, customer, changes, now);
     json_decref(changes);
+    if (err == SB_OK && !c->assignee_id) /* routing (issue 5 B): a reopened one needs an owner */
+        err = sb_svc_route_reopened(w, c->id, now);
     return err;
 }
 
@@ -423,6 +427,16 @@ static sb_err notify_mentions(sb_db *w, sb_message_op *op, const sb_conv *c)
     return SB_OK;
 }
 
+/* Uploaded files named by the op (replies, and inbound messages of channels like the widget). */
+static sb_err insert_atts(sb_db *w, const sb_message_op *op, int64_t message_id, int64_t now)
+{
+    sb_err err = SB_OK;
+    for (size_t i = 0; i < op->natts && err == SB_OK; i++)
+        err = sb_store_attachment_insert(w, message_id, op->atts[i].filename, op->atts[i].content_type,
+                                         op->atts[i].size, op->atts[i].sha256, false, NULL, now);
+    return err;
+}
+
 sb_err sb_svc_message_create(sb_db *w, void *arg)
 {
     sb_message_op *op = arg;
@@ -453,13 +467,16 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
                 snprintf(op->errmsg, SB_ERRMSG, "%s", cop.errmsg);
             op->out_conversation_id = cop.id;
             op->message_id = cop.message_id;
+            if (err == SB_OK)
+                err = insert_atts(w, op, op->message_id, now);
             goto out;
         }
         m.direction = "in";
         m.kind = "message";
         m.author_type = "contact";
         m.author_id = c.contact_id;
-        if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)
+        if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK ||
+            (err = insert_atts(w, op, op->message_id, now)) != SB_OK)
             goto out;
         if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, false, &customer, now)) != SB_OK)
             goto out;
@@ -487,10 +504,8 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
         m.delivery_status = "pending";
     if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)
         goto out;
-    for (size_t i = 0; i < op->natts; i++)
-        if ((err = sb_store_attachment_insert(w, op->message_id, op->atts[i].filename, op->atts[i].content_type,
-                                              op->atts[i].size, op->atts[i].sha256, false, NULL, now)) != SB_OK)
-            goto out;
+    if ((err = insert_atts(w, op, op->message_id, now)) != SB_OK)
+        goto out;
     if (by_email && (err = sb_svc_email_queue_reply(w, &c, op->message_id, now)) != SB_OK)
         goto out;
     if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, op->internal, &op->actor, now)) != SB_OK)
@@ -741,6 +756,8 @@ sb_err sb_svc_entity_write(sb_db *w, void *arg)
     sb_err err = op->kind == SB_OP_CREATE   ? entity_create(w, op, now)
                  : op->kind == SB_OP_UPDATE ? entity_update(w, op, now)
                                             : entity_delete(w, op, now);
+    if (err == SB_OK && op->kind != SB_OP_DELETE) /* routing (issue 5 B): capacity, shift, strategy, on-call */
+        err = sb_svc_routing_entity_write(w, op, now);
     if (err == SB_OK) {
         static const char *const verbs[] = {"created", "updated", "deleted"};
         char type[48];

@@ -97,6 +97,9 @@ json_t *sb_store_view_counts(sb_db *db, int64_t agent_id)
         "SELECT count(*) FROM conversations WHERE status = 'pending'", 0)));
     json_object_set_new(o, "solved", json_integer(count_of(db,
         "SELECT count(*) FROM conversations WHERE status = 'solved'", 0)));
+    json_object_set_new(o, "sla_at_risk", json_integer(count_of(db,
+        "SELECT count(*) FROM conversations WHERE sla_state IN ('warning','breached')"
+        " AND status IN ('open','pending','on_hold')", 0)));
     sb_stmt *s = sb_db_prepare(db, "SELECT t.id, t.name, (SELECT count(*) FROM conversations c"
                                    "  WHERE c.team_id = t.id AND c.status = 'open') AS open"
                                    " FROM team_members m JOIN teams t ON t.id = m.team_id"

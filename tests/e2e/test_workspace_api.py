@@ -81,3 +81,26 @@ def test_presence_reaches_other_agents(server, admin):
     assert_error(a.api.post(f"/api/v1/conversations/{conv['id']}/presence", json={"state": "dancing"}),
                  422, "validation_failed")
     assert_error(a.api.post("/api/v1/conversations/99999999/presence", json={"state": "viewing"}), 404, "not_found")
+
+
+def test_email_html_document_is_sandboxed(server, admin):
+    """The frame the workspace shows email HTML in: its own CSP forbids scripts and remote
+    loads; remote images only when the agent asks."""
+    import requests
+    raw = ("From: Eve <eve@example.org>\r\nTo: support@example.com\r\nSubject: pixels\r\n"
+           "Message-ID: <" + uniq("px") + "@example.org>\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: text/html; charset=utf-8\r\n\r\n"
+           "<p>Hi</p><img src=\"https://tracker.example.net/p.gif\"><script>alert(1)</script>\r\n").encode()
+    r = requests.post(server.base_url + "/api/v1/inbound/email", data=raw,
+                      headers={"Authorization": f"Bearer {admin.token}", "Content-Type": "message/rfc822"})
+    mid = r.json()["message_id"]
+    doc = admin.api.get(f"/api/v1/messages/{mid}/html")
+    csp = doc.headers["Content-Security-Policy"]
+    assert csp.startswith("sandbox ") and "allow-scripts" not in csp
+    assert "script-src" not in csp and "default-src 'none'" in csp and "https:" not in csp
+    assert "<script" not in doc.text.lower() and ' src="https://tracker' not in doc.text, doc.text
+    assert 'data-sb-remote-src="https://tracker.example.net/p.gif"' in doc.text
+    shown = admin.api.get(f"/api/v1/messages/{mid}/html?images=1")
+    assert ' src="https://tracker.example.net/p.gif"' in shown.text
+    assert "img-src 'self' data: https: http:" in shown.headers["Content-Security-Policy"]
+    assert_error(admin.api.get("/api/v1/messages/99999999/html"), 404, "not_found")

@@ -8,6 +8,7 @@ export const VIEWS = [
   { key: 'unassigned', label: 'Unassigned', count: 'unassigned', query: () => 'assignee_id=none&status=open' },
   { key: 'all', label: 'All open', count: 'all_open', query: () => 'status=open' },
   { key: 'urgent', label: 'Urgent', count: 'urgent', query: () => 'status=open&priority=urgent' },
+  { key: 'sla', label: 'SLA at risk', count: 'sla_at_risk', query: () => 'status=open,pending,on_hold&sla=warning,breached&sort=sla' },
   { key: 'pending', label: 'Waiting on customer', count: 'pending', query: () => 'status=pending' },
   { key: 'solved', label: 'Solved', count: 'solved', query: () => 'status=solved' },
 ];
@@ -127,6 +128,7 @@ export class Inbox {
       h('div', { class: 'line2' },
         h('span', { class: 'channel' }, c.channel), contact ? h('span', null, contact) : null,
         h('span', { class: 'status' }, c.status.replace('_', ' ')), h('span', { class: 'assignee' }, assignee),
+        slaBadge(c.sla),
         (c.tags || []).map((t) => h('span', { class: 'tag' }, t))),
       c.snippet ? h('div', { class: 'snippet' }, c.snippet) : null));
   }
@@ -167,4 +169,17 @@ export class Inbox {
     const li = this.ul.querySelector(`[data-conversation-id="${this.items[i].id}"]`);
     if (li) li.scrollIntoView({ block: 'nearest' });
   }
+}
+
+// The SLA state of a conversation, with its nearest due instant.
+export function slaBadge(sla) {
+  if (!sla || !sla.state || sla.state === 'met' || sla.state === 'ok' && !nextDue(sla)) return null;
+  const due = nextDue(sla);
+  const text = sla.state === 'breached' ? 'SLA breached' : sla.paused ? 'SLA paused' : `SLA ${due ? ago(due) : ''}`;
+  return h('span', { class: `sla sla-${sla.paused ? 'paused' : sla.state}`, title: due ? `Due ${due}` : '', 'data-testid': 'sla-badge' }, text);
+}
+
+function nextDue(sla) {
+  const dues = [sla.first_response_due, sla.next_response_due, sla.resolution_due].filter(Boolean).sort();
+  return dues[0] || null;
 }
