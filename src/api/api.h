@@ -207,4 +207,18 @@ int sb_api_conversation_route_finish(sb_req *r);
 int sb_api_conversation_escalate(sb_req *r);
 int sb_api_conversation_escalate_finish(sb_req *r);
 
+/* ---- reports (api/reports.c) ---- */
+int sb_api_report_volume(sb_req *r);
+int sb_api_report_times(sb_req *r);
+int sb_api_report_sla(sb_req *r);
+int sb_api_report_csat(sb_req *r);
+int sb_api_report_backlog(sb_req *r);
+int sb_api_report_heatmap(sb_req *r);
+int sb_api_report_categories(sb_req *r);
+int sb_api_report_tags(sb_req *r);
+int sb_api_report_agents(sb_req *r);
+int sb_api_report_settings_get(sb_req *r);
+int sb_api_report_settings_put(sb_req *r);
+int sb_api_report_settings_finish(sb_req *r);
+
 #endif

@@ -127,6 +127,18 @@ const sb_route sb_routes[] = {
     {"GET", "/csat/*", sb_api_public_csat_page, sb_api_public_csat_finish, SB_AUTH_PUBLIC, "/csat/{token}", false},
     {"POST", "/csat/*", sb_api_public_csat_post, sb_api_public_csat_finish, SB_AUTH_PUBLIC, "/csat/{token}", true},
     {"POST", "/api/v1/public/csat", sb_api_public_csat_json, sb_api_public_csat_finish, SB_AUTH_PUBLIC, NULL, false},
+    /* reports (api/reports.c); agents see only their own figures */
+    {"GET", "/api/v1/reports/volume", sb_api_report_volume, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/times", sb_api_report_times, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/sla", sb_api_report_sla, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/csat", sb_api_report_csat, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/backlog", sb_api_report_backlog, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/heatmap", sb_api_report_heatmap, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/categories", sb_api_report_categories, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/tags", sb_api_report_tags, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/agents", sb_api_report_agents, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/settings", sb_api_report_settings_get, NULL, SB_AUTH_SUPERVISOR, NULL, false},
+    {"PUT", "/api/v1/reports/settings", sb_api_report_settings_put, sb_api_report_settings_finish, SB_AUTH_ADMIN, NULL, false},
     /* 404 unless `serve --test-clock` */
     {"GET", "/api/v1/_test/clock", sb_api_test_clock_get, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"PUT", "/api/v1/_test/clock", sb_api_test_clock_set, NULL, SB_AUTH_PUBLIC, NULL, false},

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "core/conversation.h"
+#include "service/reports.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -71,6 +72,8 @@ static sb_err seed_fn(sb_db *w, void *arg)
             if (sb_store_message_insert(w, &msg, now, NULL) != SB_OK)
                 return SB_E_INTERNAL;
         }
+        if (sb_svc_reports_sync(w, c.id, now) != SB_OK) /* the reports see seeded conversations too */
+            return SB_E_INTERNAL;
     }
     return SB_OK;
 }

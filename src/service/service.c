@@ -8,6 +8,7 @@
 
 #include "core/conversation.h"
 #include "service/internal.h"
+#include "service/reports.h"
 #include "service/sla.h"
 #include "util/buf.h"
 #include "util/time.h"
@@ -49,6 +50,9 @@ sb_err sb_svc_emit_conversation(sb_db *w, const char *type, int64_t conv_id, con
     bool sla_changed = false;
     sb_err sla_err = sb_svc_sla_sync(w, conv_id, now, &sla_changed);
     if (sla_err != SB_OK)
+        return sla_err;
+    /* Reports hook: the conversation's fact row follows every change (service/reports.c). */
+    if ((sla_err = sb_svc_reports_sync(w, conv_id, now)) != SB_OK)
         return sla_err;
     json_t *sla_changes = NULL;
     if (sla_changed) {

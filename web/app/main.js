@@ -5,6 +5,7 @@ import { Inbox, VIEWS } from './inbox.js';
 import { ConversationView } from './conversation.js';
 import { renderAdmin } from './admin.js';
 import { renderKb } from './kb.js';
+import { renderReports } from './reports.js';
 
 const root = document.getElementById('app');
 
@@ -74,7 +75,8 @@ function buildLayout() {
   const detail = h('section', { class: 'detail-pane', 'aria-label': 'Conversation' });
   const adminLinks = h('div', { class: 'admin-links' },
     h('a', { href: '#/kb' }, 'Knowledge base'), h('a', { href: '#/macros' }, 'Macros'),
-    app.me.role === 'admin' || app.me.role === 'supervisor' ? [h('a', { href: '#/admin/agents' }, 'Agents'), h('a', { href: '#/admin/teams' }, 'Teams')] : null);
+    app.me.role === 'admin' || app.me.role === 'supervisor' ? [h('a', { href: '#/admin/agents' }, 'Agents'), h('a', { href: '#/admin/teams' }, 'Teams'),
+      h('a', { href: '#/reports', 'data-testid': 'reports-link' }, 'Reports')] : null);
   const header = h('header', { class: 'top' },
     h('a', { class: 'brand', href: '#/view/mine' }, 'Switchboard'),
     search, live, bell,
@@ -172,6 +174,13 @@ async function route() {
     if (app.conv) app.conv.close();
     app.conv = null;
     await renderAdmin(layout.detail, parts[1] || 'agents');
+    return;
+  }
+  if (parts[0] === 'reports') {
+    layout.shell.classList.add('admin');
+    if (app.conv) app.conv.close();
+    app.conv = null;
+    await renderReports(layout.detail, app);
     return;
   }
   layout.shell.classList.remove('admin');

@@ -325,12 +325,51 @@ static const char m006_routing[] =
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
     "CREATE INDEX routing_rules_order ON routing_rules(position, id);";
 
+/* Reports: one fact row per conversation, kept current by the service at write time
+ * (service/reports.c), clustered by creation instant so that a date range is one contiguous
+ * scan. Business times are filled by the service; rows back-filled here count wall time
+ * (see docs/reports.md). sla_*: 0 no target, 1 met, 2 breached, 3 running. */
+static const char m009_reports[] =
+    "CREATE TABLE conv_facts ("
+    "  created_at INTEGER NOT NULL,"
+    "  conversation_id INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  team_id INTEGER, assignee_id INTEGER,"
+    "  status TEXT NOT NULL,"
+    "  category TEXT,"
+    "  tag_ids TEXT NOT NULL DEFAULT '',"           /* ",3,7," */
+    "  first_response_at INTEGER, frt_wall_s INTEGER, frt_bus_s INTEGER,"
+    "  resolved_at INTEGER, res_wall_s INTEGER, res_bus_s INTEGER,"
+    "  sla_first INTEGER NOT NULL DEFAULT 0, sla_next INTEGER NOT NULL DEFAULT 0,"
+    "  sla_res INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (created_at, conversation_id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX conv_facts_conv ON conv_facts(conversation_id);"
+    /* narrow rows for the response-time scans (times, agents) */
+    "CREATE INDEX conv_facts_frt ON conv_facts(created_at, assignee_id, frt_wall_s, frt_bus_s, team_id, channel);"
+    "CREATE INDEX conv_facts_resolved ON conv_facts(resolved_at, res_wall_s, res_bus_s, team_id, assignee_id,"
+    "  channel, tag_ids) WHERE resolved_at IS NOT NULL;"
+    "CREATE INDEX conv_facts_backlog ON conv_facts(status, created_at) WHERE status IN ('open','pending','on_hold');"
+    "INSERT INTO conv_facts (created_at, conversation_id, channel, team_id, assignee_id, status, category, tag_ids,"
+    "  first_response_at, resolved_at)"
+    " SELECT c.created_at, c.id, c.channel, c.team_id, c.assignee_id, c.status,"
+    "  CASE WHEN json_valid(c.fields_json) THEN json_extract(c.fields_json, '$.category') END,"
+    "  COALESCE((SELECT ',' || group_concat(tag_id, ',') || ',' FROM conversation_tags WHERE conversation_id = c.id), ''),"
+    "  (SELECT min(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'out'"
+    "    AND m.internal = 0 AND m.kind = 'message' AND m.author_type = 'agent'),"
+    "  CASE WHEN c.status IN ('solved','closed') THEN COALESCE(NULLIF(c.solved_at, 0), c.closed_at) END"
+    " FROM conversations c;"
+    "UPDATE conv_facts SET frt_wall_s = (first_response_at - created_at) / 1000,"
+    "  frt_bus_s = (first_response_at - created_at) / 1000 WHERE first_response_at IS NOT NULL;"
+    "UPDATE conv_facts SET res_wall_s = (resolved_at - created_at) / 1000,"
+    "  res_bus_s = (resolved_at - created_at) / 1000 WHERE resolved_at IS NOT NULL;";
+
 static const sb_migration migrations[] = {
     {1, "initial schema", m001_initial},
     {2, "email channel: mailboxes, threading ids, jobs", m002_email},
     {3, "workspace: notifications, widget visitors, form fields", m003_workspace},
     {5, "sla: calendars, policies, clocks, webhooks, after-hours, csat", m005_sla},
     {6, "routing: agent capacity and shifts, team strategies, on-call, rules", m006_routing},
+    {9, "reports: conversation facts", m009_reports},
 };
 
 const sb_migration *sb_sqlite_migrations(int *count)
