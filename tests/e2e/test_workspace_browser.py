@@ -178,3 +178,18 @@ def test_status_and_escalation_from_the_workspace(server, admin, agent_user, bro
     b.find_element(By.CSS_SELECTOR, "[data-testid=escalate-reason]").submit()
     wait_for(lambda: admin.api.get_conversation(conv["id"])["team_id"] == l2["id"], message="moved to the L2 team")
     wait_for(lambda: any("Needs a log analysis" in t for _, t in timeline(b)), message="the escalation note")
+
+
+def test_admin_pages_show_and_add_an_agent(server, admin, browser):
+    boss = server.new_user("admin", password=PASSWORD)
+    b = browser
+    login(b, server, boss, hash_path="#/admin/agents")
+    table = wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "[data-testid=agents-table]"), message="the agents table")[0]
+    assert table.is_displayed() and table.size["width"] > 400  # the page gets the wide column
+    email = uniq("new.agent") + "@example.com"
+    b.find_element(By.CSS_SELECTOR, "[data-testid=new-agent-name]").send_keys("Nina New")
+    b.find_element(By.CSS_SELECTOR, "[data-testid=new-agent-email]").send_keys(email)
+    b.find_element(By.CSS_SELECTOR, "[data-testid=new-agent-email]").submit()
+    wait_for(lambda: any(a["email"] == email for a in admin.api.get("/api/v1/agents").json()["items"]),
+             message="the new agent")
+    wait_for(lambda: email in b.find_element(By.CSS_SELECTOR, "[data-testid=agents-table]").text, message="listed")
