@@ -123,10 +123,11 @@ const sb_route sb_routes[] = {
     {"GET", "/api/v1/csat", sb_api_csat_list, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"GET", "/r/*", sb_api_public_resolution_page, NULL, SB_AUTH_PUBLIC, "/r/{token}", false},
     {"POST", "/r/*", sb_api_public_resolution_post, sb_api_public_resolution_finish, SB_AUTH_PUBLIC, "/r/{token}", true},
-    {"POST", "/api/v1/public/resolution", sb_api_public_resolution_json, sb_api_public_resolution_finish, SB_AUTH_PUBLIC, NULL, false},
+    /* visitor level: the chat widget calls these from other sites (CORS); the signed token is the credential */
+    {"POST", "/api/v1/public/resolution", sb_api_public_resolution_json, sb_api_public_resolution_finish, SB_AUTH_VISITOR, NULL, false},
     {"GET", "/csat/*", sb_api_public_csat_page, sb_api_public_csat_finish, SB_AUTH_PUBLIC, "/csat/{token}", false},
     {"POST", "/csat/*", sb_api_public_csat_post, sb_api_public_csat_finish, SB_AUTH_PUBLIC, "/csat/{token}", true},
-    {"POST", "/api/v1/public/csat", sb_api_public_csat_json, sb_api_public_csat_finish, SB_AUTH_PUBLIC, NULL, false},
+    {"POST", "/api/v1/public/csat", sb_api_public_csat_json, sb_api_public_csat_finish, SB_AUTH_VISITOR, NULL, false},
     /* reports (api/reports.c); agents see only their own figures */
     {"GET", "/api/v1/reports/volume", sb_api_report_volume, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"GET", "/api/v1/reports/times", sb_api_report_times, NULL, SB_AUTH_TRAINEE, NULL, false},

@@ -13,6 +13,7 @@
 #include "http/auth.h"
 #include "util/time.h"
 #include "realtime/hub.h"
+#include "service/sla.h"
 #include "store/blobs.h"
 
 #define VISITOR_TOKEN_PREFIX "sbv_"
@@ -141,6 +142,21 @@ static bool enabled(widget_ctx *c)
     return json_is_true(json_object_get(c->settings, "enabled"));
 }
 
+/* The visitor's language from ?locale= or Accept-Language (its first tag), else en. */
+static const char *visitor_locale(sb_req *r)
+{
+    static __thread char loc[8];
+    const char *q = sb_req_query(r, "locale");
+    const char *al = q && *q ? q : sb_req_header(r, "Accept-Language");
+    size_t n = 0;
+    while (al && n < 2 && ((al[n] >= 'a' && al[n] <= 'z') || (al[n] >= 'A' && al[n] <= 'Z'))) {
+        loc[n] = (char)(al[n] | 0x20);
+        n++;
+    }
+    loc[n] = '\0';
+    return n == 2 ? loc : "en";
+}
+
 int sb_api_widget_config(sb_req *r)
 {
     widget_ctx c;
@@ -149,6 +165,13 @@ int sb_api_widget_config(sb_req *r)
         return rc;
     json_t *pub = sb_widget_settings_public(c.settings);
     ctx_release(&c);
+    /* Outside the widget's calendar the widget says when the team will answer. */
+    char *away = NULL;
+    if (sb_svc_after_hours_text(sb_req_db(r), "channel:widget", visitor_locale(r), sb_now(), &away) == SB_OK)
+        json_object_set_new(pub, "away", json_string(away));
+    else
+        json_object_set_new(pub, "away", json_null());
+    free(away);
     return sb_req_json(r, 200, pub);
 }
 
@@ -310,7 +333,19 @@ int sb_api_widget_conversations(sb_req *r)
 typedef struct {
     sb_conv_create_op op; /* first: errmsg */
     char subject[WIDGET_SUBJECT_MAX + 4];
+    char locale[8];
 } start_req;
+
+/* A new chat outside the widget's hours gets the promise of when the team answers, in the
+ * same transaction. */
+static sb_err start_tx(sb_db *w, void *arg)
+{
+    start_req *s = arg;
+    sb_err err = sb_svc_conv_create(w, &s->op);
+    if (err == SB_OK)
+        err = sb_svc_after_hours_post(w, "channel:widget", s->op.id, s->op.contact_id, s->locale);
+    return err;
+}
 
 /* The subject is the start of the first line, cut on a UTF-8 boundary. */
 static void subject_of(const char *body, char *out, size_t max)
@@ -353,7 +388,8 @@ int sb_api_widget_conversation_start(sb_req *r)
     s->op.channel = "widget";
     s->op.priority = SB_PRIORITY_NORMAL;
     s->op.contact_id = c.v.contact_id;
-    return sb_req_submit(r, sb_svc_conv_create, s, free, s->op.errmsg);
+    snprintf(s->locale, sizeof s->locale, "%s", visitor_locale(r));
+    return sb_req_submit(r, start_tx, s, free, s->op.errmsg);
 }
 
 int sb_api_widget_conversation_start_finish(sb_req *r)
@@ -370,6 +406,28 @@ static int own_conversation(sb_req *r, widget_ctx *c, json_t **conv)
     return *conv ? SB_OK : sb_api_not_found(r, "conversation", r->ids[0]);
 }
 
+/* What the widget asks its customer: "solved?" while the conversation is solved, the CSAT
+ * survey once one was sent; each with the signed token the public endpoints take. */
+static void add_feedback_tokens(sb_db *db, json_t *conv)
+{
+    int64_t id = json_integer_value(json_object_get(conv, "id"));
+    const char *status = json_string_value(json_object_get(conv, "status"));
+    char token[96];
+    json_object_set_new(conv, "resolution_token", json_null());
+    json_object_set_new(conv, "csat", json_null());
+    if (status && strcmp(status, "solved") == 0) {
+        sb_svc_public_token(db, 'r', id, token);
+        json_object_set_new(conv, "resolution_token", json_string(token));
+    }
+    json_t *full = sb_store_conv_get(db, id);
+    json_t *csat = full ? json_object_get(full, "csat") : NULL;
+    if (json_is_object(csat)) {
+        sb_svc_public_token(db, 's', id, token);
+        json_object_set_new(conv, "csat", json_pack("{s:s, s:O}", "token", token, "rating", json_object_get(csat, "rating")));
+    }
+    json_decref(full);
+}
+
 int sb_api_widget_conversation_get(sb_req *r)
 {
     widget_ctx c;
@@ -380,6 +438,7 @@ int sb_api_widget_conversation_get(sb_req *r)
     ctx_release(&c);
     if ((rc = own_conversation(r, &c, &conv)) != SB_OK)
         return rc;
+    add_feedback_tokens(sb_req_db(r), conv);
     return sb_req_json(r, 200, conv);
 }
 

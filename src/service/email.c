@@ -44,7 +44,9 @@ sb_err sb_svc_init_keys(sb_db *w, void *arg)
 {
     (void)arg;
     load_reply_key(w);
-    return reply_key_loaded ? SB_OK : SB_E_INTERNAL;
+    if (!reply_key_loaded)
+        return SB_E_INTERNAL;
+    return sb_svc_public_key_init(w); /* the customers' resolution and survey links (widget too) */
 }
 
 void sb_svc_reply_sig(sb_db *db, int64_t conversation_id, char sig[SB_REPLY_SIG_LEN + 1])

@@ -699,3 +699,21 @@ sb_err sb_svc_sla_config_write(sb_db *w, void *arg)
         return sb_svc_fail(op->errmsg, err, "%s %lld not found", object_names[op->what], (long long)op->id);
     return err;
 }
+
+sb_err sb_svc_after_hours_post(sb_db *w, const char *scope, int64_t conversation_id, int64_t contact_id,
+                               const char *locale)
+{
+    char *text = NULL;
+    int64_t now = sb_now();
+    if (sb_svc_after_hours_text(w, scope, locale, now, &text) != SB_OK)
+        return SB_OK; /* open, or not configured */
+    sb_message_in m = {.conversation_id = conversation_id, .direction = "out", .kind = "message",
+                       .author_type = "system", .body_text = text, .email_json = "{\"automatic\":true}"};
+    int64_t id;
+    sb_actor system = {"system", 0};
+    sb_err err = sb_store_message_insert(w, &m, now, &id);
+    if (err == SB_OK)
+        err = sb_svc_emit_message(w, id, contact_id, false, &system, now);
+    free(text);
+    return err;
+}

@@ -43,6 +43,11 @@ sb_err sb_svc_webhooks_fire(sb_db *w, const char *type, json_t *data, int64_t no
  * form too. */
 sb_err sb_svc_after_hours_text(sb_db *db, const char *scope, const char *locale, int64_t now_ms, char **out);
 
+/* Outside the hours of scope, posts its after-hours reply into the conversation as an
+ * automatic message (chat channels: the customer sees it at once); nothing otherwise. Writer. */
+sb_err sb_svc_after_hours_post(sb_db *w, const char *scope, int64_t conversation_id, int64_t contact_id,
+                               const char *locale);
+
 /* Signed public tokens for the customer's links: purpose 'r' (resolution) or 's' (survey).
  * check returns the conversation id, or 0 for a token that is not ours. */
 void sb_svc_public_token(sb_db *db, char purpose, int64_t conversation_id, char out[96]);

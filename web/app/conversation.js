@@ -389,6 +389,10 @@ export class ConversationView {
       h('p', { class: 'contact-name' }, contact.name || '(no name)'),
       contact.email ? h('p', null, h('a', { href: `mailto:${contact.email}` }, contact.email)) : null,
       contact.phone ? h('p', null, contact.phone) : null];
+    if (c.csat) {
+      parts.push(h('h3', null, 'Satisfaction'), h('p', { 'data-testid': 'csat' },
+        c.csat.rating ? `Rated ${c.csat.rating}${c.csat.comment ? `: “${c.csat.comment}”` : ''}` : 'Survey sent, no answer yet'));
+    }
     if (c.fields && Object.keys(c.fields).length) {
       parts.push(h('h3', null, 'Form answers'), h('dl', { class: 'fields', 'data-testid': 'form-fields' },
         Object.entries(c.fields).map(([k, v]) => [h('dt', null, k), h('dd', null, String(v))])));

@@ -78,6 +78,10 @@
   var log = el('div', { 'class': 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0' });
   var greeting = el('p', { 'class': 'greeting' });
   log.appendChild(greeting);
+  var away = el('p', { 'class': 'away', 'data-testid': 'widget-away', hidden: '' });
+  log.appendChild(away);
+  /* "Did this solve it?" while the conversation is solved; the rating once a survey was sent */
+  var feedback = el('div', { 'class': 'feedback', 'data-testid': 'widget-feedback', hidden: '' });
   var typing = el('div', { 'class': 'typing', 'aria-live': 'polite', 'data-testid': 'widget-typing' });
   var lead = el('form', { 'class': 'lead', hidden: '' });
   var leadLabel = el('label', { 'for': 'sb-lead-email' }, 'Leave your email so the team can reach you later:');
@@ -92,7 +96,7 @@
   var input = el('textarea', { rows: '1', placeholder: 'Write a message\u2026', 'aria-label': 'Message', 'data-testid': 'widget-input', maxlength: '16000' });
   var send = el('button', { type: 'submit', 'class': 'send', 'aria-label': 'Send message', 'data-testid': 'widget-send' }, 'Send');
   form.appendChild(file); form.appendChild(attach); form.appendChild(input); form.appendChild(send);
-  [head, log, typing, lead, status, form].forEach(function (n) { panel.appendChild(n); });
+  [head, log, typing, feedback, lead, status, form].forEach(function (n) { panel.appendChild(n); });
   root.appendChild(css); root.appendChild(launcher); root.appendChild(panel);
 
   function setStatus(text) { status.textContent = text || ''; }
@@ -102,6 +106,8 @@
     title.textContent = c.title || 'Chat';
     greeting.textContent = c.greeting || '';
     greeting.hidden = !c.greeting;
+    away.textContent = c.away || '';
+    away.hidden = !c.away;
     if (/^#[0-9a-fA-F]{6}$/.test(c.accent_color || '')) host.style.setProperty('--sb-accent', c.accent_color); /* CSSOM: allowed under a strict CSP */
   }
 
@@ -160,6 +166,55 @@
     }
   }
 
+  var RATINGS = [['excellent', 'Excellent'], ['good', 'Good'], ['okay', 'Okay'], ['poor', 'Poor']];
+
+  function button(label, testid, onclick) {
+    var b = el('button', { type: 'button', 'data-testid': testid }, label);
+    b.addEventListener('click', onclick);
+    return b;
+  }
+
+  function answer(path, body, done) {
+    fetch(API.replace(/\/widget$/, '/public') + path, { method: 'POST', credentials: 'omit', mode: 'cors',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+      .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
+      .then(done).catch(function (e) { setStatus('Not sent: ' + e.message); });
+  }
+
+  function renderFeedback(c) {
+    while (feedback.firstChild) feedback.removeChild(feedback.firstChild);
+    feedback.hidden = true;
+    if (!c) return;
+    if (c.resolution_token) {
+      feedback.appendChild(el('p', null, 'Did this solve your problem?'));
+      feedback.appendChild(button('Yes, solved', 'widget-resolved-yes', function () {
+        answer('/resolution', { token: c.resolution_token, solved: true }, refreshConversation);
+      }));
+      feedback.appendChild(button('No, I still need help', 'widget-resolved-no', function () {
+        answer('/resolution', { token: c.resolution_token, solved: false }, refreshConversation);
+      }));
+      feedback.hidden = false;
+    } else if (c.csat && !c.csat.rating) {
+      feedback.appendChild(el('p', null, 'How would you rate the help you received?'));
+      RATINGS.forEach(function (r) {
+        feedback.appendChild(button(r[1], 'widget-csat-' + r[0], function () {
+          answer('/csat', { token: c.csat.token, rating: r[0] }, function () { c.csat.rating = r[0]; renderFeedback(c); });
+        }));
+      });
+      feedback.hidden = false;
+    } else if (c.csat && c.csat.rating) {
+      feedback.appendChild(el('p', { 'data-testid': 'widget-csat-thanks' }, 'Thank you for your rating!'));
+      feedback.hidden = false;
+    }
+  }
+
+  function refreshConversation() {
+    if (!st.conv || !st.token) return renderFeedback(null);
+    var conv = st.conv;
+    api('GET', '/conversations/' + conv).then(function (c) { if (conv === st.conv) renderFeedback(c); })
+      .catch(function () { renderFeedback(null); });
+  }
+
   function fetchMessages() {
     if (!st.conv || !st.token) return Promise.resolve();
     var conv = st.conv;
@@ -190,7 +245,10 @@
     function onEvent(e) {
       if (e.lastEventId) st.lastEvent = e.lastEventId;
       var d; try { d = JSON.parse(e.data); } catch (x) { return; }
-      if (d.conversation_id === st.conv) fetchMessages();
+      if (d.conversation_id === st.conv) {
+        fetchMessages();
+        if (e.type === 'conversation.updated') refreshConversation();
+      }
     }
     ['message.created', 'conversation.created', 'conversation.updated'].forEach(function (t) { es.addEventListener(t, onEvent); });
     es.addEventListener('typing', function (e) {
@@ -206,7 +264,7 @@
 
   function startPolling() {
     if (st.poll) return;
-    st.poll = setInterval(fetchMessages, 4000);
+    st.poll = setInterval(function () { fetchMessages(); refreshConversation(); }, 4000);
     /* try the stream again later: the failure may have been a passing network problem */
     setTimeout(function () { clearInterval(st.poll); st.poll = 0; connect(); }, 60000);
   }
@@ -264,6 +322,7 @@
     return api('GET', '/conversations').then(function (j) {
       var ids = j.items.map(function (c) { return c.id; });
       if (ids.indexOf(st.conv) < 0) switchConv(ids[0] || 0);
+      refreshConversation();
       return fetchMessages();
     }).then(function () {
       connect();
