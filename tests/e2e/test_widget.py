@@ -57,7 +57,8 @@ def test_settings_admin_only_and_secret_hidden_from_sites(server, api, agent, se
     assert settings["enabled"] is True and settings["allowed_origins"] == []
     assert_error(agent.api.get("/api/v1/settings/widget"), 403, "forbidden")
     pub = requests.get(server.base_url + W + "/config").json()
-    assert set(pub) == {"enabled", "title", "greeting", "accent_color"}
+    assert set(pub) == {"enabled", "title", "greeting", "accent_color", "away"}
+    assert pub["away"] is None  # no business hours set: never away
     assert api.get("/api/v1/settings/widget", expect=200).json()["secret"] == settings["secret"]
 
 
