@@ -584,10 +584,7 @@ static const char *const object_names[] = {"calendar", "sla_policy", "webhook", 
 static sb_err resync_all(sb_db *w, int64_t now)
 {
     /* A policy change re-evaluates the conversations whose clocks still run. */
-    sb_stmt *s = sb_db_prepare(w, "SELECT id FROM conversations WHERE status NOT IN ('closed') AND"
-                                  " (sla_data IS NULL OR sla_state IS NULL OR sla_state NOT IN ('met'))"
-                                  " ORDER BY id LIMIT 10000");
-    json_t *ids = s ? sb_store_rows_json(s) : NULL;
+    json_t *ids = sb_store_sla_running(w, 10000);
     sb_err err = SB_OK;
     size_t i;
     json_t *r;
@@ -608,6 +605,18 @@ static sb_err resync_all(sb_db *w, int64_t now)
     }
     json_decref(ids);
     return err;
+}
+
+/* A calendar_id given in a write must name a calendar (null and absent are fine). */
+static sb_err calendar_must_exist(sb_db *w, const json_t *cal, char *errmsg)
+{
+    if (!json_is_integer(cal))
+        return SB_OK;
+    json_t *x = sb_store_calendar_get(w, json_integer_value(cal));
+    if (!x)
+        return sb_svc_fail(errmsg, SB_E_VALIDATION, "calendar_id %lld does not exist", (long long)json_integer_value(cal));
+    json_decref(x);
+    return SB_OK;
 }
 
 sb_err sb_svc_sla_config_write(sb_db *w, void *arg)
@@ -635,25 +644,14 @@ sb_err sb_svc_sla_config_write(sb_db *w, void *arg)
     }
     case SB_SLA_POLICY: {
         json_t *cal = json_object_get(f, "calendar_id");
-        if (json_is_integer(cal)) {
-            json_t *x = sb_store_calendar_get(w, json_integer_value(cal));
-            if (!x)
-                return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "calendar_id %lld does not exist",
-                                   (long long)json_integer_value(cal));
-            json_decref(x);
-        }
+        if ((err = calendar_must_exist(w, cal, op->errmsg)) != SB_OK)
+            return err;
         err = op->kind == SB_OP_DELETE ? sb_store_sla_policy_delete(w, op->id)
                                        : sb_store_sla_policy_put(w, op->kind == SB_OP_UPDATE ? op->id : 0, f, now, &op->id);
         if (err == SB_E_CONFLICT)
             return sb_svc_fail(op->errmsg, err, "a policy with that name exists");
-        if (err == SB_OK && json_is_true(json_object_get(f, "is_default"))) {
-            sb_stmt *s = sb_db_prepare(w, "UPDATE sla_policies SET is_default = 0 WHERE id <> ?");
-            if (s) {
-                sb_db_bind_int(s, 1, op->id);
-                sb_db_step(s);
-                sb_db_reset(s);
-            }
-        }
+        if (err == SB_OK && json_is_true(json_object_get(f, "is_default")))
+            err = sb_store_sla_policy_only_default(w, op->id);
         if (err == SB_OK)
             err = resync_all(w, now);
         break;
@@ -664,13 +662,8 @@ sb_err sb_svc_sla_config_write(sb_db *w, void *arg)
         break;
     case SB_SLA_AFTER_HOURS: {
         json_t *cal = json_object_get(f, "calendar_id");
-        if (json_is_integer(cal)) {
-            json_t *x = sb_store_calendar_get(w, json_integer_value(cal));
-            if (!x)
-                return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "calendar_id %lld does not exist",
-                                   (long long)json_integer_value(cal));
-            json_decref(x);
-        }
+        if ((err = calendar_must_exist(w, cal, op->errmsg)) != SB_OK)
+            return err;
         err = sb_store_after_hours_put(w, op->scope, json_integer_value(cal),
                                        !json_is_false(json_object_get(f, "enabled")), json_object_get(f, "templates"), now);
         break;

@@ -455,3 +455,25 @@ json_t *sb_store_csat_list(sb_db *db, int64_t from, int64_t to, int64_t agent_id
     sb_db_bind_int(s, 4, team_id);
     return sb_store_rows_json(s);
 }
+
+/* One default policy: the one just saved. */
+sb_err sb_store_sla_policy_only_default(sb_db *w, int64_t id)
+{
+    sb_stmt *s = sb_db_prepare(w, "UPDATE sla_policies SET is_default = 0 WHERE id <> ?");
+    if (!s)
+        return SB_E_INTERNAL;
+    sb_db_bind_int(s, 1, id);
+    return step_done(s);
+}
+
+/* Conversations whose clocks may still run: [{"id"}], oldest first, at most limit. */
+json_t *sb_store_sla_running(sb_db *db, int limit)
+{
+    sb_stmt *s = sb_db_prepare(db, "SELECT id FROM conversations WHERE status NOT IN ('closed') AND"
+                                   " (sla_data IS NULL OR sla_state IS NULL OR sla_state NOT IN ('met'))"
+                                   " ORDER BY id LIMIT ?");
+    if (!s)
+        return NULL;
+    sb_db_bind_int(s, 1, limit);
+    return sb_store_rows_json(s);
+}

@@ -15,6 +15,8 @@ json_t *sb_store_calendar_list(sb_db *db);
 /* ---- SLA policies: fields as the API shows them (targets, conditions, ... as JSON) ---- */
 sb_err sb_store_sla_policy_put(sb_db *w, int64_t id, json_t *fields, int64_t now, int64_t *id_out);
 sb_err sb_store_sla_policy_delete(sb_db *w, int64_t id);
+sb_err sb_store_sla_policy_only_default(sb_db *w, int64_t id);
+json_t *sb_store_sla_running(sb_db *db, int limit);
 json_t *sb_store_sla_policy_get(sb_db *db, int64_t id);
 json_t *sb_store_sla_policy_list(sb_db *db); /* in matching order: position, id */
 
