@@ -125,6 +125,8 @@ sb_db *sb_req_db(sb_req *r);
 struct MHD_Connection *sb_req_connection(sb_req *r);
 /* Queues a streaming response that the handler made; returns SB_HANDLED_STREAM. */
 int sb_req_queue_stream(sb_req *r, void *response);
+/* The same with another status (HTML pages: 404; redirects: 303). */
+int sb_req_queue_stream_status(sb_req *r, void *response, unsigned status);
 
 /* Server lifecycle. */
 int sb_http_start(sb_app *app, char *err, size_t errlen);

@@ -201,11 +201,16 @@ static enum MHD_Result queue_json(sb_req *r)
 
 int sb_req_queue_stream(sb_req *r, void *response)
 {
+    return sb_req_queue_stream_status(r, response, 200);
+}
+
+int sb_req_queue_stream_status(sb_req *r, void *response, unsigned status)
+{
     struct MHD_Response *resp = response;
     add_common_headers(resp);
-    r->status = 200;
+    r->status = status;
     r->stream = true;
-    MHD_queue_response(r->conn, 200, resp);
+    MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     r->phase = PHASE_DONE;
     return SB_HANDLED_STREAM;
