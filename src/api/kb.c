@@ -372,8 +372,11 @@ int sb_api_bot_answer(sb_req *r)
 {
     static const char *const fields[] = {"question", "locale", NULL};
     const char *question, *locale;
+    bool agent;
     int rc;
-    if ((rc = sb_api_kb_rate_limit(r, "bot")) != SB_OK)
+    /* Agents (e.g. an integration with a token) are not rate-limited; the answer is the
+     * public one either way. */
+    if ((rc = sb_api_kb_optional_auth(r, &agent)) != SB_OK || (!agent && (rc = sb_api_kb_rate_limit(r, "bot")) != SB_OK))
         return rc;
     if ((rc = sb_api_need_object(r)) != SB_OK || (rc = sb_api_only(r, fields)) != SB_OK ||
         (rc = sb_api_str(r, "question", true, false, 2000, &question)) != SB_OK ||

@@ -1,6 +1,7 @@
 #include "core/bot.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 double sb_bot_idf(long df, long n)
 {
@@ -15,41 +16,68 @@ double sb_bot_idf(long df, long n)
     return v < 0.05 ? 0.05 : v;
 }
 
-double sb_bot_confidence(const sb_bot_query *q, const sb_bot_candidate *c, size_t n)
+static double coverage_of(const sb_bot_query *q, unsigned mask, size_t nt)
 {
-    if (!q || !c || n == 0 || q->nterms == 0 || c[0].bm25 <= 0)
-        return 0.0;
     double total = 0, hit = 0;
-    size_t nt = q->nterms > SB_BOT_MAX_TERMS ? SB_BOT_MAX_TERMS : q->nterms;
     for (size_t i = 0; i < nt; i++) {
         total += q->idf[i];
-        if (c[0].matched_mask & (1u << i))
+        if (mask & (1u << i))
             hit += q->idf[i];
     }
-    if (total <= 0)
+    return total > 0 ? hit / total : 0.0;
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const sb_bot_candidate *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->rank_in < y->rank_in ? -1 : (x->rank_in > y->rank_in);
+}
+
+double sb_bot_rank(const sb_bot_query *q, sb_bot_candidate *c, size_t n)
+{
+    if (!q || !c || n == 0 || q->nterms == 0)
         return 0.0;
-    double coverage = hit / total;
-    /* How much better the top article is than the second: 1 when alone or far ahead. */
-    double margin = 1.0;
-    if (n > 1 && c[1].bm25 > 0)
-        margin = (c[0].bm25 - c[1].bm25) / c[0].bm25;
-    if (margin < 0)
-        margin = 0;
-    /* A question of one content word says little, however well it matches. */
+    size_t nt = q->nterms > SB_BOT_MAX_TERMS ? SB_BOT_MAX_TERMS : q->nterms;
+    double mu = q->mu > 0 ? q->mu : SB_BOT_MU, sharp = q->sharpness > 0 ? q->sharpness : SB_BOT_SHARPNESS;
+    double cpow = q->coverage_power > 0 ? q->coverage_power : 1.0;
+    double pool_tf[SB_BOT_MAX_TERMS] = {0}, pool_len = 0;
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < nt; i++)
+            pool_tf[i] += c[k].tf[i];
+        pool_len += c[k].len;
+    }
+    for (size_t k = 0; k < n; k++) {
+        double s = 0;
+        for (size_t i = 0; i < nt; i++) {
+            /* Background: the candidates' pooled model, floored so unseen terms stay finite. */
+            double pc = (pool_tf[i] + 0.5) / (pool_len + 1.0);
+            s += log((c[k].tf[i] + mu * pc) / (c[k].len + mu));
+        }
+        c[k].score = s;
+        c[k].rank_in = k;
+    }
+    qsort(c, n, sizeof *c, by_score);
+    /* Posterior of the first among the candidates (uniform prior), per-term scaled so long
+     * questions are not over-confident. */
+    double z = 0;
+    for (size_t k = 0; k < n; k++)
+        z += exp((c[k].score - c[0].score) / (double)nt * sharp);
+    double posterior = 1.0 / z;
+    double coverage = coverage_of(q, c[0].matched_mask, nt);
     double brevity = nt >= 2 ? 1.0 : 0.8;
-    double conf = coverage * sqrt(margin) * brevity;
+    double conf = posterior * pow(coverage, cpow) * brevity;
     return conf > 1.0 ? 1.0 : conf;
 }
 
 double sb_bot_display_score(const sb_bot_candidate *c, size_t n, size_t i, double confidence)
 {
-    if (!c || i >= n || c[0].bm25 <= 0)
+    if (!c || i >= n)
         return 0.0;
     if (i == 0)
         return confidence;
-    double rel = c[i].bm25 / c[0].bm25;
-    if (rel < 0)
-        rel = 0;
+    double rel = exp(c[i].score - c[0].score);
     return rel * confidence;
 }
 

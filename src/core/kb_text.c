@@ -55,7 +55,7 @@ const char *sb_kb_stemmer_for(const char *locale)
 /* Small lists: the words that carry no topic in support questions. */
 static const char *const stop_en[] = {
     "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could",
-    "do", "does", "for", "from", "get", "got", "had", "has", "have", "he", "her", "here", "him", "his", "how",
+    "do", "does", "for", "from", "had", "has", "have", "he", "her", "here", "him", "his", "how",
     "i", "i'd", "i'm", "if", "in", "into", "is", "it", "it's", "its", "just", "me", "my", "of", "on", "or",
     "our", "please", "she", "should", "so", "some", "that", "the", "their", "them", "then", "there", "these",
     "they", "this", "to", "up", "us", "was", "we", "were", "what", "when", "where", "which", "who", "why",

@@ -302,17 +302,27 @@ json_t *sb_svc_kb_search(sb_db *db, const char *text, const char *locale, bool a
     return items;
 }
 
-/* Whether the space-separated term list contains word w. */
-static bool has_word(const char *list, const char *w)
+/* Counts the query terms (or their typo corrections) in a space-separated term list;
+ * returns the number of terms in the list. */
+static double count_terms(const char *list, const qterm *qt, int n, double weight, double *tf)
 {
-    size_t n = strlen(w);
-    for (const char *p = list; p && (p = strstr(p, w)) != NULL; p++) {
-        bool start = p == list || p[-1] == ' ';
-        bool end = p[n] == '\0' || p[n] == ' ';
-        if (start && end)
-            return true;
+    double len = 0;
+    for (const char *p = list; p && *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t wl = sp ? (size_t)(sp - p) : strlen(p);
+        if (wl) {
+            len += weight;
+            for (int i = 0; i < n; i++) {
+                bool m = strlen(qt[i].term) == wl && memcmp(qt[i].term, p, wl) == 0;
+                for (int a = 0; a < qt[i].nalt && !m; a++)
+                    m = strlen(qt[i].alt[a]) == wl && memcmp(qt[i].alt[a], p, wl) == 0;
+                if (m)
+                    tf[i] += weight;
+            }
+        }
+        p = sp ? sp + 1 : NULL;
     }
-    return false;
+    return len;
 }
 
 json_t *sb_svc_bot_answer(sb_db *db, const char *question, const char *locale, bool agent)
@@ -337,22 +347,22 @@ json_t *sb_svc_bot_answer(sb_db *db, const char *question, const char *locale, b
         bq.idf[i] = sb_bot_idf(qt[i].docs, total);
     sb_bot_candidate cands[SB_BOT_CANDIDATES];
     for (size_t k = 0; k < nh; k++) {
+        memset(&cands[k], 0, sizeof cands[k]);
         cands[k].bm25 = hits[k].bm25;
-        cands[k].matched_mask = 0;
-        for (int i = 0; i < n; i++) {
-            bool m = has_word(hits[k].terms, qt[i].term);
-            for (int a = 0; a < qt[i].nalt && !m; a++)
-                m = has_word(hits[k].terms, qt[i].alt[a]);
-            if (m)
+        cands[k].len = count_terms(hits[k].title_terms, qt, n, SB_BOT_TITLE_WEIGHT, cands[k].tf) +
+                       count_terms(hits[k].body_terms, qt, n, 1.0, cands[k].tf);
+        for (int i = 0; i < n; i++)
+            if (cands[k].tf[i] > 0)
                 cands[k].matched_mask |= 1u << i;
-        }
     }
-    double conf = sb_bot_confidence(&bq, cands, nh);
+    double conf = sb_bot_rank(&bq, cands, nh);
     json_t *arts = json_array();
-    for (size_t k = 0; k < nh && k < 3; k++)
-        json_array_append_new(arts, json_pack("{s:I, s:s, s:f}", "id", (json_int_t)hits[k].article_id, "title",
-                                              hits[k].title, "score",
+    for (size_t k = 0; k < nh && k < 3; k++) {
+        const sb_kb_hit *h = &hits[cands[k].rank_in];
+        json_array_append_new(arts, json_pack("{s:I, s:s, s:f}", "id", (json_int_t)h->article_id, "title", h->title,
+                                              "score",
                                               round(sb_bot_display_score(cands, nh, k, conf) * 1000.0) / 1000.0));
+    }
     sb_kb_hits_free(hits, nh);
     return json_pack("{s:b, s:f, s:s, s:o}", "confident", nh > 0 && conf >= s.bot_threshold, "confidence",
                      round(conf * 1000.0) / 1000.0, "locale", locale, "articles", arts);

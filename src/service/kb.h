@@ -21,7 +21,7 @@
 #define SB_KB_FILES_MAX 50
 #define SB_KB_QUERY_MAX 500
 #define SB_KB_LOCALES_MAX 20
-#define SB_BOT_CANDIDATES 5
+#define SB_BOT_CANDIDATES 30
 
 /* Help-center and bot settings (defaults when unset): locales ["en"], default "en", bot on
  * for channels widget, web and email, threshold SB_BOT_DEFAULT_THRESHOLD. */

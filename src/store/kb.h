@@ -76,7 +76,8 @@ json_t *sb_store_kb_any_file(sb_db *db, const char *sha256);
 /* ---- search ---- */
 typedef struct {
     int64_t article_id, translation_id;
-    char *title, *locale, *terms; /* terms: the stemmed title + body (for the bot's coverage) */
+    char *title, *locale;
+    char *title_terms, *body_terms; /* the stemmed text (with_terms only), for the bot */
     double bm25;                  /* higher is better */
 } sb_kb_hit;
 void sb_kb_hits_free(sb_kb_hit *hits, size_t n);

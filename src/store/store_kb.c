@@ -403,7 +403,8 @@ void sb_kb_hits_free(sb_kb_hit *hits, size_t n)
     for (size_t i = 0; hits && i < n; i++) {
         free(hits[i].title);
         free(hits[i].locale);
-        free(hits[i].terms);
+        free(hits[i].title_terms);
+        free(hits[i].body_terms);
     }
     free(hits);
 }
@@ -421,7 +422,7 @@ sb_err sb_store_kb_search(sb_db *db, const char *fts_query, const char *locale, 
     *n = 0;
     sb_stmt *s = sb_db_prepare(
         db, "SELECT t.article_id, t.id, t.title, t.locale, -bm25(kb_fts, 4.0, 1.0, 0.0),"
-            " CASE WHEN ?5 THEN f.title || ' ' || f.body END"
+            " CASE WHEN ?5 THEN f.title END, CASE WHEN ?5 THEN f.body END"
             " FROM kb_fts f JOIN kb_translations t ON t.id = f.rowid JOIN kb_articles a ON a.id = t.article_id"
             " WHERE kb_fts MATCH ?1 AND t.status = 'published' AND (?3 OR a.visibility = 'public')"
             " AND t.locale = ?2 ORDER BY bm25(kb_fts, 4.0, 1.0, 0.0) LIMIT ?4");
@@ -449,7 +450,8 @@ sb_err sb_store_kb_search(sb_db *db, const char *fts_query, const char *locale, 
         hits[k].locale = dup_col(s, 3);
         const char *score = sb_db_col_text(s, 4);
         hits[k].bm25 = score ? strtod(score, NULL) : 0;
-        hits[k].terms = with_terms ? dup_col(s, 5) : NULL;
+        hits[k].title_terms = with_terms ? dup_col(s, 5) : NULL;
+        hits[k].body_terms = with_terms ? dup_col(s, 6) : NULL;
         k++;
     }
     sb_db_reset(s);
