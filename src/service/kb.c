@@ -137,7 +137,7 @@ typedef struct {
 static void on_vocab(void *ctx, const char *term, long docs)
 {
     near_ctx *c = ctx;
-    if (strncmp(term, "zzloc", 5) == 0)
+    if (strncmp(term, "zzloc", 5) == 0 || strncmp(term, "zzvis", 5) == 0)
         return;
     int d = sb_kb_edit_distance(c->t->term, term, c->budget);
     if (d > c->budget || d == 0)

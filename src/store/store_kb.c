@@ -133,7 +133,17 @@ sb_err sb_store_kb_article_update(sb_db *w, int64_t id, int64_t category_id, con
     sb_db_bind_opt_text(s, 3, visibility);
     sb_db_bind_opt_text(s, 4, tags_json);
     sb_db_bind_int(s, 5, now);
-    return step_done(s);
+    sb_err err = step_done(s);
+    if (err != SB_OK || !visibility)
+        return err;
+    sb_stmt *f = sb_db_prepare(w, "UPDATE kb_fts SET facets = (SELECT 'zzloc' || replace(lower(t.locale), '-', '')"
+                                  " || ' zzvis' || ?2 FROM kb_translations t WHERE t.id = kb_fts.rowid)"
+                                  " WHERE rowid IN (SELECT id FROM kb_translations WHERE article_id = ?1)");
+    if (!f)
+        return SB_E_INTERNAL;
+    sb_db_bind_int(f, 1, id);
+    sb_db_bind_text(f, 2, visibility);
+    return step_done(f);
 }
 
 sb_err sb_store_kb_article_delete(sb_db *w, int64_t id)
@@ -155,7 +165,8 @@ bool sb_store_kb_article_exists(sb_db *db, int64_t id)
     return exists(db, "SELECT 1 FROM kb_articles WHERE id = ?", id);
 }
 
-/* The index column that restricts a search to one locale: a token no text contains. */
+/* The index tokens that restrict a search to one locale (and visibility): words no text
+ * contains. Kept equal to the SQL expression in sb_store_kb_article_update. */
 static void locale_token(const char *locale, char out[40])
 {
     size_t j = (size_t)snprintf(out, 40, "zzloc");
@@ -211,13 +222,14 @@ sb_err sb_store_kb_translation_save(sb_db *w, const sb_kb_translation_in *t, int
     sb_err err = step_done(v);
     if (err != SB_OK)
         return err;
-    /* FTS: replace the translation's stemmed text. */
+    /* FTS: the stemmed text of published translations only. */
     sb_stmt *d = sb_db_prepare(w, "DELETE FROM kb_fts WHERE rowid = ?");
-    sb_stmt *i = sb_db_prepare(w, "INSERT INTO kb_fts(rowid, title, body, lang) VALUES (?, ?, ?, ?)");
+    sb_stmt *i = sb_db_prepare(w, "INSERT INTO kb_fts(rowid, title, body, facets) VALUES (?1, ?2, ?3,"
+                                  " ?4 || ' zzvis' || (SELECT visibility FROM kb_articles WHERE id = ?5))");
     if (!d || !i)
         return SB_E_INTERNAL;
     sb_db_bind_int(d, 1, tid);
-    if ((err = step_done(d)) != SB_OK)
+    if ((err = step_done(d)) != SB_OK || strcmp(t->status, "published") != 0)
         return err;
     char tok[40];
     locale_token(t->locale, tok);
@@ -225,6 +237,7 @@ sb_err sb_store_kb_translation_save(sb_db *w, const sb_kb_translation_in *t, int
     sb_db_bind_text(i, 2, t->terms_title ? t->terms_title : "");
     sb_db_bind_text(i, 3, t->terms_body ? t->terms_body : "");
     sb_db_bind_text(i, 4, tok);
+    sb_db_bind_int(i, 5, t->article_id);
     return step_done(i);
 }
 
@@ -420,26 +433,24 @@ sb_err sb_store_kb_search(sb_db *db, const char *fts_query, const char *locale, 
 {
     *out = NULL;
     *n = 0;
+    /* FTS: the engine filters by the facet tokens and keeps the best `limit` by rank. */
     sb_stmt *s = sb_db_prepare(
-        db, "SELECT t.article_id, t.id, t.title, t.locale, -bm25(kb_fts, 4.0, 1.0, 0.0),"
-            " CASE WHEN ?5 THEN f.title END, CASE WHEN ?5 THEN f.body END"
-            " FROM kb_fts f JOIN kb_translations t ON t.id = f.rowid JOIN kb_articles a ON a.id = t.article_id"
-            " WHERE kb_fts MATCH ?1 AND t.status = 'published' AND (?3 OR a.visibility = 'public')"
-            " AND t.locale = ?2 ORDER BY bm25(kb_fts, 4.0, 1.0, 0.0) LIMIT ?4");
+        db, "SELECT t.article_id, t.id, t.title, t.locale, -f.rank, f.title, f.body"
+            " FROM (SELECT rowid, rank, CASE WHEN ?3 THEN title END AS title, CASE WHEN ?3 THEN body END AS body"
+            "   FROM kb_fts WHERE kb_fts MATCH ?1 ORDER BY rank LIMIT ?2) f"
+            " JOIN kb_translations t ON t.id = f.rowid WHERE t.status = 'published' ORDER BY f.rank");
     if (!s)
         return SB_E_INTERNAL;
     char tok[40], *q = NULL;
     locale_token(locale, tok);
-    size_t qlen = strlen(fts_query) + 64;
+    size_t qlen = strlen(fts_query) + 96;
     q = malloc(qlen);
     if (!q)
         return SB_E_INTERNAL;
-    snprintf(q, qlen, "lang:%s AND (%s)", tok, fts_query);
+    snprintf(q, qlen, "facets:%s%s AND (%s)", tok, agent ? "" : " AND facets:zzvispublic", fts_query);
     sb_db_bind_text(s, 1, q);
-    sb_db_bind_text(s, 2, locale);
-    sb_db_bind_int(s, 3, agent);
-    sb_db_bind_int(s, 4, limit);
-    sb_db_bind_int(s, 5, with_terms);
+    sb_db_bind_int(s, 2, limit);
+    sb_db_bind_int(s, 3, with_terms);
     sb_kb_hit *hits = calloc((size_t)(limit > 0 ? limit : 1), sizeof *hits);
     size_t k = 0;
     int rc;

@@ -256,7 +256,10 @@ static const char m004_knowledge_base[] =
     "  sha256 TEXT NOT NULL, filename TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,"
     "  PRIMARY KEY (article_id, sha256));"
     "CREATE INDEX kb_article_files_sha ON kb_article_files(sha256);"
-    "CREATE VIRTUAL TABLE kb_fts USING fts5(title, body, lang, tokenize = 'unicode61 remove_diacritics 2');"
+    /* Published translations only; `facets` holds "zzloc<locale> zzvis<visibility>" so the
+     * engine filters and ranks in one pass (ORDER BY rank LIMIT n). */
+    "CREATE VIRTUAL TABLE kb_fts USING fts5(title, body, facets, tokenize = 'unicode61 remove_diacritics 2');"
+    "INSERT INTO kb_fts(kb_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0, 0.0)');"
     "CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, 'row');"
     "CREATE TABLE kb_votes ("
     "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
