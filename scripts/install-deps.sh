@@ -10,7 +10,9 @@ PACKAGES="
     libcurl4-openssl-dev libgmime-3.0-dev libgumbo-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
     libcmocka-dev clang libclang-rt-14-dev
     postfix dovecot-imapd dovecot-lmtpd
-    python3 python3-pytest python3-requests
+    python3 python3-pytest python3-requests python3-selenium
+    chromium chromium-driver fonts-liberation
+    libstemmer-dev
     wrk curl procps tzdata
 "
 missing=""

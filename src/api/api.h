@@ -30,6 +30,9 @@ int sb_api_query_statuses(sb_req *r, char list[128], char one[16]);
 int sb_api_only(sb_req *r, const char *const *allowed);
 
 sb_actor sb_api_actor(sb_req *r);
+/* The client's rate-limit key, "ip:ADDRESS" (an IPv6 client's /64; behind the trusted proxy,
+ * the last X-Forwarded-For hop). */
+void sb_api_client_ip(sb_req *r, char *out, size_t n);
 int sb_api_not_found(sb_req *r, const char *what, int64_t id);
 /* A file name we can put in a MIME header or a download: no control characters or slashes. */
 bool sb_api_safe_filename(const char *name);
@@ -99,5 +102,93 @@ int sb_api_attachment_get(sb_req *r);
 int sb_api_blob_get(sb_req *r);
 int sb_api_message_raw(sb_req *r);
 int sb_api_upload(sb_req *r);
+
+/* ---- workspace: notifications, test clock ---- */
+int sb_api_notifications_list(sb_req *r);
+int sb_api_notifications_read(sb_req *r);
+int sb_api_notifications_read_finish(sb_req *r);
+int sb_api_view_counts(sb_req *r);
+int sb_api_presence(sb_req *r);
+int sb_api_message_html(sb_req *r);
+int sb_api_test_clock_get(sb_req *r);
+int sb_api_test_clock_set(sb_req *r);
+/* static files of the front end (web/) */
+int sb_api_static_index(sb_req *r);
+int sb_api_static_asset(sb_req *r);
+int sb_api_static_widget_js(sb_req *r);
+int sb_api_static_widget_css(sb_req *r);
+int sb_api_static_widget_demo(sb_req *r);
+int sb_api_static_widget_demo_css(sb_req *r);
+
+/* ---- chat widget (api/widget.c): admin settings and the visitor API ---- */
+int sb_api_widget_settings_get(sb_req *r);
+int sb_api_widget_settings_put(sb_req *r);
+int sb_api_widget_secret_rotate(sb_req *r);
+int sb_api_widget_settings_finish(sb_req *r);
+int sb_api_widget_config(sb_req *r);
+int sb_api_widget_session(sb_req *r);
+int sb_api_widget_session_finish(sb_req *r);
+int sb_api_widget_me(sb_req *r);
+int sb_api_widget_me_update(sb_req *r);
+int sb_api_widget_me_finish(sb_req *r);
+int sb_api_widget_conversations(sb_req *r);
+int sb_api_widget_conversation_start(sb_req *r);
+int sb_api_widget_conversation_start_finish(sb_req *r);
+int sb_api_widget_conversation_get(sb_req *r);
+int sb_api_widget_messages(sb_req *r);
+int sb_api_widget_message_create(sb_req *r);
+int sb_api_widget_message_finish(sb_req *r);
+int sb_api_widget_upload(sb_req *r);
+int sb_api_widget_attachment(sb_req *r);
+int sb_api_widget_typing(sb_req *r);
+int sb_api_widget_events(sb_req *r);
+
+/* ---- web form (api/webform.c) ---- */
+#define SB_WEBFORM_PER_IP 10          /* submissions per client address per window */
+#define SB_WEBFORM_WINDOW_S (10 * 60)
+#define SB_WEBFORM_BODY_MAX (128 * 1024) /* bytes of a submission (10,000 characters of a
+                                          * non-Latin description, percent-encoded, fit) */
+int sb_api_webform_page(sb_req *r);
+int sb_api_webform_css(sb_req *r);
+int sb_api_webform_submit(sb_req *r);
+int sb_api_webform_submit_finish(sb_req *r);
+int sb_api_webform_json(sb_req *r);
+int sb_api_webform_json_finish(sb_req *r);
+int sb_api_webform_config_get(sb_req *r);
+int sb_api_webform_config_put(sb_req *r);
+int sb_api_webform_config_put_finish(sb_req *r);
+
+/* ---- SLA, after-hours, CSAT (api/sla.c) ---- */
+int sb_api_sla_config_finish(sb_req *r);
+int sb_api_calendars_list(sb_req *r);
+int sb_api_calendar_get(sb_req *r);
+int sb_api_calendar_create(sb_req *r);
+int sb_api_calendar_update(sb_req *r);
+int sb_api_calendar_delete(sb_req *r);
+int sb_api_sla_policies_list(sb_req *r);
+int sb_api_sla_policy_get(sb_req *r);
+int sb_api_sla_policy_create(sb_req *r);
+int sb_api_sla_policy_update(sb_req *r);
+int sb_api_sla_policy_delete(sb_req *r);
+int sb_api_webhooks_list(sb_req *r);
+int sb_api_webhook_get(sb_req *r);
+int sb_api_webhook_create(sb_req *r);
+int sb_api_webhook_update(sb_req *r);
+int sb_api_webhook_delete(sb_req *r);
+int sb_api_after_hours_get(sb_req *r);
+int sb_api_after_hours_put(sb_req *r);
+int sb_api_sla_settings_get(sb_req *r);
+int sb_api_sla_settings_update(sb_req *r);
+int sb_api_csat_list(sb_req *r);
+/* GET /conversations with ?sla= or ?sort= (called by sb_api_conversations_list). */
+int sb_api_conversations_list_sla(sb_req *r, sb_conv_filter *f, int limit);
+int sb_api_public_resolution_page(sb_req *r);
+int sb_api_public_resolution_post(sb_req *r);
+int sb_api_public_resolution_json(sb_req *r);
+int sb_api_public_resolution_finish(sb_req *r);
+int sb_api_public_csat_page(sb_req *r);
+int sb_api_public_csat_post(sb_req *r);
+int sb_api_public_csat_json(sb_req *r);
+int sb_api_public_csat_finish(sb_req *r);
 
 #endif

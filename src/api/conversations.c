@@ -74,6 +74,9 @@ int sb_api_conversations_list(sb_req *r)
     f.tag = sb_req_query(r, "tag");
     if (f.tag && !*f.tag)
         f.tag = NULL;
+    const char *sla_q = sb_req_query(r, "sla"), *sort_q = sb_req_query(r, "sort");
+    if ((sla_q && *sla_q) || (sort_q && *sort_q)) /* SLA filter and order: api/sla.c */
+        return sb_api_conversations_list_sla(r, &f, limit);
     const char *cursor = sb_req_query(r, "cursor");
     if (cursor && *cursor) {
         int rank;
@@ -319,9 +322,31 @@ static int parse_attachments(sb_req *r, sb_message_op *op)
     return SB_OK;
 }
 
+/* "mentions": [agent ids], only on internal notes. */
+static int parse_mentions(sb_req *r, sb_message_op *op)
+{
+    json_t *list = json_object_get(r->body, "mentions");
+    if (!list || json_is_null(list))
+        return SB_OK;
+    if (!json_is_array(list))
+        return sb_req_fail(r, SB_E_BAD_REQUEST, "mentions must be an array of agent ids");
+    if (json_array_size(list) && !op->internal)
+        return sb_req_fail(r, SB_E_VALIDATION, "mentions: only internal notes mention agents");
+    if (json_array_size(list) > SB_MENTIONS_MAX)
+        return sb_req_fail(r, SB_E_VALIDATION, "mentions: at most %d agents", SB_MENTIONS_MAX);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            return sb_req_fail(r, SB_E_VALIDATION, "mentions: agent ids are positive integers");
+        op->mentions[op->nmentions++] = json_integer_value(v);
+    }
+    return SB_OK;
+}
+
 int sb_api_message_create(sb_req *r)
 {
-    static const char *const fields[] = {"body", "internal", "status", "direction", "attachments", NULL};
+    static const char *const fields[] = {"body", "internal", "status", "direction", "attachments", "mentions", NULL};
     int rc;
     if ((rc = sb_api_need_object(r)) != SB_OK || (rc = sb_api_only(r, fields)) != SB_OK)
         return rc;
@@ -351,7 +376,7 @@ int sb_api_message_create(sb_req *r)
         rc = sb_req_fail(r, SB_E_VALIDATION, "status must be open, pending, on_hold, solved or closed");
         goto fail;
     }
-    if ((rc = parse_attachments(r, op)) != SB_OK)
+    if ((rc = parse_attachments(r, op)) != SB_OK || (rc = parse_mentions(r, op)) != SB_OK)
         goto fail;
     return sb_req_submit(r, sb_svc_message_create, op, message_op_free, op->errmsg);
 fail:

@@ -16,6 +16,7 @@
 #include "store/blobs.h"
 #include "store/kb.h"
 #include "util/buf.h"
+#include "util/html.h"
 
 #define HELP_CSP                                                                                    \
     "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self';"  \
@@ -25,18 +26,10 @@
 
 /* ---- HTML output ---- */
 
+/* Every value goes through the project's one escaping function. */
 static void esc(sb_buf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': sb_buf_puts(b, "&amp;"); break;
-        case '<': sb_buf_puts(b, "&lt;"); break;
-        case '>': sb_buf_puts(b, "&gt;"); break;
-        case '"': sb_buf_puts(b, "&quot;"); break;
-        case '\'': sb_buf_puts(b, "&#39;"); break;
-        default: sb_buf_append(b, s, 1);
-        }
-    }
+    sb_html_escape(b, s);
 }
 
 static void url_esc(sb_buf *b, const char *s)
@@ -109,7 +102,7 @@ static int send_html(page *p, unsigned status)
         MHD_add_response_header(resp, "Set-Cookie", cookie);
     }
     r->resp_bytes = len;
-    return sb_req_queue_stream_status(r, resp, status);
+    return sb_req_queue_response(r, status, resp);
 }
 
 static const char *ui(const char *locale, const char *key);
@@ -605,7 +598,7 @@ static int redirect(sb_req *r, const char *location)
     if (!resp)
         return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
     MHD_add_response_header(resp, "Location", location);
-    return sb_req_queue_stream_status(r, resp, 303);
+    return sb_req_queue_response(r, 303, resp);
 }
 
 int sb_api_help_vote_finish(sb_req *r)

@@ -2,6 +2,9 @@
 #include "api/api.h"
 #include "api/kb_api.h"
 
+/* Rows may leave trailing fields out (they are zero); the few that need them are designated. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #define CONV "/api/v1/conversations"
 
 const sb_route sb_routes[] = {
@@ -67,6 +70,77 @@ const sb_route sb_routes[] = {
     {"GET", "/api/v1/messages/{id}/raw", sb_api_message_raw, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", "/api/v1/uploads", sb_api_upload, NULL, SB_AUTH_TRAINEE, NULL, true},
 
+    /* workspace */
+    {"GET", "/api/v1/views", sb_api_view_counts, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/messages/{id}/html", sb_api_message_html, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", CONV "/{id}/presence", sb_api_presence, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/notifications", sb_api_notifications_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/notifications/read", sb_api_notifications_read, sb_api_notifications_read_finish, SB_AUTH_TRAINEE, NULL, false},
+    /* web form: public pages and submissions (bodies up to SB_WEBFORM_BODY_MAX), admin settings */
+    {"GET", "/contact", sb_api_webform_page, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/contact.css", sb_api_webform_css, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {.method = "POST", .pattern = "/contact", .handler = sb_api_webform_submit, .finish = sb_api_webform_submit_finish,
+     .auth = SB_AUTH_PUBLIC, .raw_body = true, .public_max_body = SB_WEBFORM_BODY_MAX},
+    {.method = "POST", .pattern = "/api/v1/webform", .handler = sb_api_webform_json, .finish = sb_api_webform_json_finish,
+     .auth = SB_AUTH_PUBLIC, .public_max_body = SB_WEBFORM_BODY_MAX},
+    {"GET", "/api/v1/settings/webform", sb_api_webform_config_get, NULL, SB_AUTH_ADMIN, NULL, false},
+    {"PUT", "/api/v1/settings/webform", sb_api_webform_config_put, sb_api_webform_config_put_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", "/", sb_api_static_index, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/assets/*", sb_api_static_asset, NULL, SB_AUTH_PUBLIC, "/assets/{file}", false},
+    {"GET", "/widget.js", sb_api_static_widget_js, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/widget.css", sb_api_static_widget_css, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/widget-demo", sb_api_static_widget_demo, NULL, SB_AUTH_PUBLIC, NULL, false},
+    /* SLA, after-hours, CSAT (issue 5 part A; api/sla.c) */
+    {"GET", "/api/v1/calendars", sb_api_calendars_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/calendars", sb_api_calendar_create, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", "/api/v1/calendars/{id}", sb_api_calendar_get, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"PATCH", "/api/v1/calendars/{id}", sb_api_calendar_update, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"DELETE", "/api/v1/calendars/{id}", sb_api_calendar_delete, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", "/api/v1/sla-policies", sb_api_sla_policies_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/sla-policies", sb_api_sla_policy_create, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", "/api/v1/sla-policies/{id}", sb_api_sla_policy_get, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"PATCH", "/api/v1/sla-policies/{id}", sb_api_sla_policy_update, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"DELETE", "/api/v1/sla-policies/{id}", sb_api_sla_policy_delete, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", "/api/v1/webhooks", sb_api_webhooks_list, NULL, SB_AUTH_ADMIN, NULL, false},
+    {"POST", "/api/v1/webhooks", sb_api_webhook_create, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", "/api/v1/webhooks/{id}", sb_api_webhook_get, NULL, SB_AUTH_ADMIN, NULL, false},
+    {"PATCH", "/api/v1/webhooks/{id}", sb_api_webhook_update, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"DELETE", "/api/v1/webhooks/{id}", sb_api_webhook_delete, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", "/api/v1/after-hours/*", sb_api_after_hours_get, NULL, SB_AUTH_SUPERVISOR, "/api/v1/after-hours/{scope}", false},
+    {"PUT", "/api/v1/after-hours/*", sb_api_after_hours_put, sb_api_sla_config_finish, SB_AUTH_ADMIN, "/api/v1/after-hours/{scope}", false},
+    {"GET", "/api/v1/sla-settings", sb_api_sla_settings_get, NULL, SB_AUTH_SUPERVISOR, NULL, false},
+    {"PATCH", "/api/v1/sla-settings", sb_api_sla_settings_update, sb_api_sla_config_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", "/api/v1/csat", sb_api_csat_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/r/*", sb_api_public_resolution_page, NULL, SB_AUTH_PUBLIC, "/r/{token}", false},
+    {"POST", "/r/*", sb_api_public_resolution_post, sb_api_public_resolution_finish, SB_AUTH_PUBLIC, "/r/{token}", true},
+    {"POST", "/api/v1/public/resolution", sb_api_public_resolution_json, sb_api_public_resolution_finish, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/csat/*", sb_api_public_csat_page, sb_api_public_csat_finish, SB_AUTH_PUBLIC, "/csat/{token}", false},
+    {"POST", "/csat/*", sb_api_public_csat_post, sb_api_public_csat_finish, SB_AUTH_PUBLIC, "/csat/{token}", true},
+    {"POST", "/api/v1/public/csat", sb_api_public_csat_json, sb_api_public_csat_finish, SB_AUTH_PUBLIC, NULL, false},
+    /* 404 unless `serve --test-clock` */
+    {"GET", "/api/v1/_test/clock", sb_api_test_clock_get, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"PUT", "/api/v1/_test/clock", sb_api_test_clock_set, NULL, SB_AUTH_PUBLIC, NULL, false},
+
+    /* chat widget: admin settings; the visitor API (CORS, X-Visitor-Token), see docs/widget.md */
+#define WIDGET "/api/v1/widget"
+    {"GET", "/widget-demo.css", sb_api_static_widget_demo_css, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/api/v1/settings/widget", sb_api_widget_settings_get, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
+    {"PUT", "/api/v1/settings/widget", sb_api_widget_settings_put, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
+    {"POST", "/api/v1/settings/widget/rotate-secret", sb_api_widget_secret_rotate, sb_api_widget_settings_finish, SB_AUTH_ADMIN, NULL, false},
+    {"GET", WIDGET "/config", sb_api_widget_config, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/session", sb_api_widget_session, sb_api_widget_session_finish, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/me", sb_api_widget_me, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"PATCH", WIDGET "/me", sb_api_widget_me_update, sb_api_widget_me_finish, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/conversations", sb_api_widget_conversations, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/conversations", sb_api_widget_conversation_start, sb_api_widget_conversation_start_finish, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/conversations/{id}", sb_api_widget_conversation_get, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/conversations/{id}/messages", sb_api_widget_messages, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/conversations/{id}/messages", sb_api_widget_message_create, sb_api_widget_message_finish, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/uploads", sb_api_widget_upload, NULL, SB_AUTH_VISITOR, NULL, true},
+    {"GET", WIDGET "/attachments/{id}", sb_api_widget_attachment, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"POST", WIDGET "/typing", sb_api_widget_typing, NULL, SB_AUTH_VISITOR, NULL, false},
+    {"GET", WIDGET "/events", sb_api_widget_events, NULL, SB_AUTH_VISITOR, NULL, false},
+#undef WIDGET
     /* Knowledge base, help center, answer bot, macros (issue 6; api/kb.c, api/help.c). */
     {"GET", "/api/v1/articles/search", sb_api_articles_search, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"GET", "/api/v1/articles", sb_api_articles_list, NULL, SB_AUTH_TRAINEE, NULL, false},

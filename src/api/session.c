@@ -18,7 +18,7 @@ typedef struct {
     char cookie[64];
 } login_op;
 
-static void client_ip(sb_req *r, char *out, size_t n)
+void sb_api_client_ip(sb_req *r, char *out, size_t n)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(sb_req_connection(r), MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(out, n, "ip:?");
@@ -58,7 +58,7 @@ int sb_api_login(sb_req *r)
         (rc = sb_api_str(r, "password", true, true, 1024, &password)) != SB_OK)
         return rc;
     char ipkey[80], emailkey[300];
-    client_ip(r, ipkey, sizeof ipkey);
+    sb_api_client_ip(r, ipkey, sizeof ipkey);
     snprintf(emailkey, sizeof emailkey, "email:");
     for (size_t i = 0, o = 6; email[i] && o < sizeof emailkey - 1; i++, o++) {
         emailkey[o] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] + 32 : email[i]);

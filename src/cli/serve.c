@@ -8,7 +8,9 @@
 
 #include <curl/curl.h>
 
+#include "api/api.h"
 #include "channels/email/mime.h"
+#include "channels/widget/widget.h"
 #include "cli/cli.h"
 #include "jobs/runner.h"
 #include "service/service.h"
@@ -68,7 +70,7 @@ int sb_cli_serve(int argc, char **argv)
     static const char *const with_value[] = {"--data", "--listen", "--max-body", "--max-email", "--threads",
                                              "--conn-limit", "--conn-timeout", "--heartbeat", "--session-hours",
                                              "--job-backoff-ms", "--job-threads", "--trusted-proxy", "--streams-per-agent", NULL};
-    static const char *const flags[] = {"--secure-cookies", "--quiet", NULL};
+    static const char *const flags[] = {"--secure-cookies", "--quiet", "--test-clock", NULL};
     if (sb_cli_check(argc, argv, with_value, flags) < 0)
         return 2;
     const char *data = sb_cli_opt(argc, argv, "--data");
@@ -98,6 +100,10 @@ int sb_cli_serve(int argc, char **argv)
     if (proxy)
         snprintf(app.cfg.trusted_proxy, sizeof app.cfg.trusted_proxy, "%s", proxy);
     unsigned heartbeat = (unsigned)num_opt(argc, argv, "--heartbeat", 20, 1, 3600);
+    if (sb_cli_flag(argc, argv, "--test-clock")) {
+        sb_clock_enable_test();
+        fprintf(stderr, "switchboard serve: --test-clock: the clock can be set over HTTP (tests only)\n");
+    }
     if (sb_cli_flag(argc, argv, "--quiet"))
         sb_log_level = SB_LOG_WARN;
 
@@ -136,7 +142,9 @@ int sb_cli_serve(int argc, char **argv)
     app.hub = sb_hub_new(app.store, heartbeat, per_agent);
     app.metrics = sb_metrics_new(sb_route_count);
     app.login_limit = sb_ratelimit_new(10, 15 * 60);
-    if (!app.hub || !app.metrics || !app.login_limit) {
+    app.webform_limit = sb_ratelimit_new(SB_WEBFORM_PER_IP, SB_WEBFORM_WINDOW_S);
+    app.widget_limit = sb_ratelimit_new(SB_WIDGET_SESSIONS_PER_IP, SB_WIDGET_SESSIONS_WINDOW_S);
+    if (!app.hub || !app.metrics || !app.login_limit || !app.webform_limit || !app.widget_limit) {
         fprintf(stderr, "switchboard serve: out of memory\n");
         return 1;
     }
@@ -164,6 +172,8 @@ int sb_cli_serve(int argc, char **argv)
     sb_store_close(app.store);
     sb_metrics_free(app.metrics);
     sb_ratelimit_free(app.login_limit);
+    sb_ratelimit_free(app.webform_limit);
+    sb_ratelimit_free(app.widget_limit);
     curl_global_cleanup();
     sb_info("msg=\"stopped\"");
     return 0;

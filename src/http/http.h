@@ -38,17 +38,24 @@ typedef struct sb_app {
     sb_hub *hub;
     sb_metrics *metrics;
     sb_ratelimit *login_limit;
+    sb_ratelimit *webform_limit; /* submissions of the public web form per client address */
+    sb_ratelimit *widget_limit;  /* new widget visitor sessions per client address */
     sb_http_config cfg;
     int stopping; /* atomic */
 } sb_app;
 
 typedef enum {
+    SB_AUTH_VISITOR = -2, /* the chat widget's routes: public, CORS for other sites; the handler checks the visitor token */
     SB_AUTH_PUBLIC = -1, /* no credentials needed */
     SB_AUTH_TRAINEE = 0, /* any agent */
     SB_AUTH_AGENT = 1,
     SB_AUTH_SUPERVISOR = 2,
     SB_AUTH_ADMIN = 3,
 } sb_auth_level;
+
+/* Bodies on SB_AUTH_VISITOR routes: JSON, and raw uploads. */
+#define SB_VISITOR_BODY_MAX ((size_t)64 << 10)
+#define SB_VISITOR_UPLOAD_MAX ((size_t)10 << 20)
 
 /* Handler results besides sb_err values. */
 #define SB_HANDLED_PENDING 1000 /* a write was submitted; `finish` runs after its commit */
@@ -65,6 +72,7 @@ typedef struct {
     sb_auth_level auth;
     const char *metric_name; /* defaults to pattern */
     bool raw_body;           /* a raw email, not JSON: handlers read r->raw; limit --max-email */
+    size_t public_max_body;  /* public routes: body limit instead of 8 KiB (0 = that default) */
 } sb_route;
 
 struct sb_req {
@@ -90,6 +98,11 @@ struct sb_req {
     char errmsg[256];
     const char *retry_after;
     char *set_cookie;
+    /* SB_AUTH_VISITOR routes: Access-Control-Allow-Origin is cors_origin, or "*" when empty,
+     * or absent when cors_deny (an origin the widget settings refuse). */
+    char cors_origin[256];
+    bool cors_deny;
+    bool preflight; /* an OPTIONS request for a visitor route */
     /* a submitted write */
     void *op;
     sb_write_fn op_fn;
@@ -125,8 +138,8 @@ sb_db *sb_req_db(sb_req *r);
 struct MHD_Connection *sb_req_connection(sb_req *r);
 /* Queues a streaming response that the handler made; returns SB_HANDLED_STREAM. */
 int sb_req_queue_stream(sb_req *r, void *response);
-/* The same with another status (HTML pages: 404; redirects: 303). */
-int sb_req_queue_stream_status(sb_req *r, void *response, unsigned status);
+/* Same with another status (a page, a 304); the handler's own headers win over the defaults. */
+int sb_req_queue_response(sb_req *r, unsigned status, void *response);
 
 /* Server lifecycle. */
 int sb_http_start(sb_app *app, char *err, size_t errlen);

@@ -151,8 +151,38 @@ static int find_route(const char *method, const char *path, int64_t *ids, int *n
 static void add_common_headers(struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (!MHD_get_response_header(resp, "Cache-Control"))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!MHD_get_response_header(resp, "Referrer-Policy"))
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+}
+
+/* The widget runs on customers' sites: its routes answer cross-origin requests (no cookies). */
+static void add_cors(sb_req *r, struct MHD_Response *resp)
+{
+    if (!r->route || r->route->auth != SB_AUTH_VISITOR || r->cors_deny)
+        return;
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->cors_origin[0] ? r->cors_origin : "*");
+    if (r->cors_origin[0])
+        MHD_add_response_header(resp, "Vary", "Origin");
+}
+
+/* A CORS preflight for a widget path: 204 with what the widget may send. */
+static enum MHD_Result queue_preflight(sb_req *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    add_common_headers(resp);
+    add_cors(r, resp);
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS");
+    MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Content-Type, X-Visitor-Token, Last-Event-ID");
+    MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    r->status = 204;
+    enum MHD_Result rc = MHD_queue_response(r->conn, 204, resp);
+    MHD_destroy_response(resp);
+    r->phase = PHASE_DONE;
+    return rc;
 }
 
 static enum MHD_Result queue_json(sb_req *r)
@@ -185,6 +215,7 @@ static enum MHD_Result queue_json(sb_req *r)
     if (text)
         MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
     add_common_headers(resp);
+    add_cors(r, resp);
     if (r->retry_after)
         MHD_add_response_header(resp, "Retry-After", r->retry_after);
     if (r->set_cookie)
@@ -201,13 +232,14 @@ static enum MHD_Result queue_json(sb_req *r)
 
 int sb_req_queue_stream(sb_req *r, void *response)
 {
-    return sb_req_queue_stream_status(r, response, 200);
+    return sb_req_queue_response(r, 200, response);
 }
 
-int sb_req_queue_stream_status(sb_req *r, void *response, unsigned status)
+int sb_req_queue_response(sb_req *r, unsigned status, void *response)
 {
     struct MHD_Response *resp = response;
     add_common_headers(resp);
+    add_cors(r, resp);
     r->status = status;
     r->stream = true;
     MHD_queue_response(r->conn, status, resp);
@@ -301,6 +333,8 @@ static enum MHD_Result finish_request(sb_req *r)
         }
         rc = r->route->finish ? r->route->finish(r) : SB_OK;
     } else {
+        if (r->preflight)
+            return queue_preflight(r);
         if (r->too_large) {
             sb_req_fail(r, SB_E_TOO_LARGE, "the request body is larger than %zu bytes", r->max_body);
             return queue_json(r);
@@ -342,6 +376,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         snprintf(r->path, sizeof r->path, "%s", url);
         bool known;
         r->route_index = find_route(method, url, r->ids, &r->nids, &known);
+        if (r->route_index < 0 && known && strcmp(method, "OPTIONS") == 0) {
+            bool other;
+            r->route_index = find_route("GET", url, r->ids, &r->nids, &other);
+            if (r->route_index < 0)
+                r->route_index = find_route("POST", url, r->ids, &r->nids, &other);
+            if (r->route_index >= 0 && sb_routes[r->route_index].auth == SB_AUTH_VISITOR) {
+                r->route = &sb_routes[r->route_index];
+                r->preflight = true; /* answered on the next call, keeping the connection alive */
+                r->phase = PHASE_BODY;
+                return MHD_YES;
+            }
+            r->route_index = -1;
+        }
         if (r->route_index < 0) {
             sb_req_fail(r, known ? SB_E_METHOD : SB_E_NOT_FOUND, known ? "method %s is not allowed here" : "no route for %s",
                         known ? method : url);
@@ -352,7 +399,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 || strcmp(method, "DELETE") == 0)
             r->max_body = 0; /* these carry no body here */
         else if (r->route && r->route->auth == SB_AUTH_PUBLIC)
-            r->max_body = PUBLIC_BODY_MAX; /* anyone may send it: keep it small */
+            r->max_body = r->route->public_max_body ? r->route->public_max_body : PUBLIC_BODY_MAX; /* anyone may send it: keep it small */
+        else if (r->route && r->route->auth == SB_AUTH_VISITOR)
+            r->max_body = r->route->raw_body ? SB_VISITOR_UPLOAD_MAX : SB_VISITOR_BODY_MAX;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             /* Answer before reading the body; MHD closes the connection afterwards. */

@@ -22,6 +22,8 @@ typedef struct sub {
     uint64_t serial;
     sb_principal who;
     bool session;               /* authenticated by a session cookie, else a token */
+    bool visitor;               /* a widget visitor's stream: contact_id's customer-safe events */
+    int64_t contact_id;
     unsigned char cred[32];     /* its SHA-256: re-checked on every heartbeat */
     sb_buf live;       /* events published since the stream opened */
     size_t live_off;   /* bytes of live already sent */
@@ -51,7 +53,7 @@ struct sb_hub {
 
 typedef struct {
     uint64_t serial;
-    bool session;
+    bool session, visitor;
     unsigned char cred[32];
 } cred_check;
 
@@ -67,6 +69,7 @@ static void recheck_credentials(sb_hub *hub)
     for (sub *s = hub->head; s && list && k < n; s = s->next, k++) {
         list[k].serial = s->serial;
         list[k].session = s->session;
+        list[k].visitor = s->visitor;
         memcpy(list[k].cred, s->cred, 32);
     }
     pthread_mutex_unlock(&hub->mu);
@@ -77,8 +80,10 @@ static void recheck_credentials(sb_hub *hub)
     size_t bad = 0;
     for (size_t i = 0; db && i < k; i++) {
         sb_principal p;
-        sb_err err = list[i].session ? sb_store_session_lookup(db, list[i].cred, now, &p)
-                                     : sb_store_token_lookup(db, list[i].cred, &p);
+        sb_widget_visitor v;
+        sb_err err = list[i].visitor   ? sb_store_widget_visitor_lookup(db, list[i].cred, &v)
+                     : list[i].session ? sb_store_session_lookup(db, list[i].cred, now, &p)
+                                       : sb_store_token_lookup(db, list[i].cred, &p);
         if (err == SB_E_UNAUTHORIZED)
             list[bad++].serial = list[i].serial;
     }
@@ -97,17 +102,45 @@ static void recheck_credentials(sb_hub *hub)
     free(list);
 }
 
-static bool visible(const sub *s, const sb_event *ev)
+/* What a customer may learn of: new messages and changes of their own conversations. */
+static bool visitor_type(const char *type)
 {
-    /* Agents see every event. Customer streams (widget) will filter by contact and
-     * never receive internal events. */
-    (void)s;
-    (void)ev;
-    return true;
+    return strcmp(type, "message.created") == 0 || strcmp(type, "conversation.created") == 0 ||
+           strcmp(type, "conversation.updated") == 0;
 }
 
-static void format_event(sb_buf *b, const sb_event *ev)
+static bool visible(const sub *s, const sb_event *ev)
 {
+    if (s->visitor)
+        return ev->contact_id == s->contact_id && !ev->internal && !ev->agent_id && ev->conversation_id &&
+               visitor_type(ev->type);
+    /* Agents see every event except another agent's notifications. */
+    return !ev->agent_id || ev->agent_id == s->who.agent_id;
+}
+
+/* A visitor never gets the agents' event JSON: only what tells the widget to fetch, through
+ * the visitor API, what it may see. */
+static void format_visitor_event(sb_buf *b, const sb_event *ev)
+{
+    long long message_id = 0;
+    if (strcmp(ev->type, "message.created") == 0) {
+        json_t *o = json_loadb(ev->json, ev->json_len, 0, NULL);
+        message_id = (long long)json_integer_value(json_object_get(json_object_get(json_object_get(o, "data"), "message"), "id"));
+        json_decref(o);
+    }
+    sb_buf_printf(b, "id: %lld\nevent: %s\ndata: {\"type\":\"%s\",\"conversation_id\":%lld", (long long)ev->id,
+                  ev->type, ev->type, (long long)ev->conversation_id);
+    if (message_id)
+        sb_buf_printf(b, ",\"message_id\":%lld", message_id);
+    sb_buf_puts(b, "}\n\n");
+}
+
+static void format_event(sb_buf *b, const sub *s, const sb_event *ev)
+{
+    if (s->visitor) {
+        format_visitor_event(b, ev);
+        return;
+    }
     sb_buf_printf(b, "id: %lld\nevent: %s\ndata: ", (long long)ev->id, ev->type);
     sb_buf_append(b, ev->json, ev->json_len);
     sb_buf_puts(b, "\n\n");
@@ -130,7 +163,7 @@ static void fan_out(sb_hub *hub, const sb_event *events, size_t n)
         for (size_t i = 0; i < n; i++) {
             if (events[i].id <= s->replay_upto || !visible(s, &events[i]))
                 continue;
-            format_event(&s->live, &events[i]);
+            format_event(&s->live, s, &events[i]);
         }
         if (s->live.failed) {
             sb_warn("msg=\"event stream too far behind; closing it\" agent=%lld", (long long)s->who.agent_id);
@@ -298,7 +331,7 @@ static void load_replay(sub *s, int64_t next, int64_t upto)
     }
     for (size_t i = 0; i < n; i++) {
         if (visible(s, &evs[i]))
-            format_event(&s->replay, &evs[i]);
+            format_event(&s->replay, s, &evs[i]);
         s->replay_next = evs[i].id;
         sb_event_release(&evs[i]);
     }
@@ -352,28 +385,45 @@ static void free_stream(void *cls)
     free(s);
 }
 
-int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id)
+void sb_hub_ephemeral(sb_hub *hub, const char *type, const char *json, int64_t conversation_id, int64_t contact_id,
+                      unsigned audience)
 {
-    sub *s = calloc(1, sizeof *s);
-    if (!s)
-        return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
+    (void)conversation_id; /* agents' streams get every conversation; kept for finer audiences */
+    pthread_mutex_lock(&hub->mu);
+    for (sub *s = hub->head; s; s = s->next) {
+        if (s->closing)
+            continue;
+        bool to = s->visitor ? (audience & SB_HUB_VISITORS) && contact_id && s->contact_id == contact_id
+                             : (audience & SB_HUB_AGENTS) != 0;
+        if (!to)
+            continue;
+        sb_buf_printf(&s->live, "event: %s\ndata: %s\n\n", type, json);
+        if (s->live.failed)
+            s->closing = true;
+        wake(s);
+    }
+    pthread_mutex_unlock(&hub->mu);
+}
+
+#define PER_VISITOR_STREAMS 8 /* tabs of one visitor */
+
+static int open_stream(sb_hub *hub, sb_req *r, sub *s, int64_t last_id)
+{
     s->hub = hub;
     s->conn = sb_req_connection(r);
-    s->who = r->who;
-    s->session = r->session_auth;
-    memcpy(s->cred, r->cred_hash, sizeof s->cred);
     sb_buf_init(&s->live, LIVE_LIMIT);
     sb_buf_init(&s->replay, 0);
     pthread_mutex_lock(&hub->mu);
     unsigned mine = 0;
     for (sub *o = hub->head; o; o = o->next)
-        mine += o->who.agent_id == r->who.agent_id && !o->closing;
-    if (hub->closed || mine >= hub->per_agent_limit) {
+        mine += !o->closing && o->visitor == s->visitor &&
+                (s->visitor ? o->contact_id == s->contact_id : o->who.agent_id == s->who.agent_id);
+    if (hub->closed || mine >= (s->visitor ? PER_VISITOR_STREAMS : hub->per_agent_limit)) {
         bool closed = hub->closed;
         pthread_mutex_unlock(&hub->mu);
         free(s);
         return sb_req_fail(r, closed ? SB_E_UNAVAILABLE : SB_E_RATE_LIMITED,
-                           closed ? "the server is shutting down" : "too many open event streams for this agent");
+                           closed ? "the server is shutting down" : "too many open event streams");
     }
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_stream, s, free_stream);
     if (!resp) {
@@ -389,10 +439,25 @@ int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id)
     s->replay_upto = hub->last_published;
     s->replay_next = last_id < 0 ? hub->last_published : last_id;
     sb_buf_puts(&s->replay, "retry: 2000\n: connected\n\n"); /* sent before anything else */
+    /* A new stream learns its position at once: a client that drops before the next event
+     * resumes from here with Last-Event-ID instead of starting over and missing events. */
+    if (last_id < 0 && s->visitor) {
+        sb_buf_printf(&s->replay, "id: %lld\nevent: stream.open\ndata: {\"type\":\"stream.open\",\"last_event_id\":%lld}\n\n",
+                      (long long)s->replay_next, (long long)s->replay_next);
+    } else if (last_id < 0) {
+        char ts[32];
+        sb_time_format(sb_time_now_ms(), ts, sizeof ts);
+        sb_buf_printf(&s->replay,
+                      "id: %lld\nevent: stream.open\ndata: {\"id\":%lld,\"type\":\"stream.open\","
+                      "\"conversation_id\":null,\"actor\":{\"type\":\"system\",\"id\":null},"
+                      "\"data\":{\"last_event_id\":%lld},\"created_at\":\"%s\"}\n\n",
+                      (long long)s->replay_next, (long long)s->replay_next, (long long)s->replay_next, ts);
+    }
     if (s->replay_upto - s->replay_next > REPLAY_MAX) {
         s->replay_next = s->replay_upto - REPLAY_MAX;
-        sb_buf_printf(&s->replay, "event: stream.reset\ndata: {\"reason\":\"too far behind\",\"resumes_after\":%lld}\n\n",
-                      (long long)s->replay_next);
+        sb_buf_printf(&s->replay,
+                      "id: %lld\nevent: stream.reset\ndata: {\"reason\":\"too far behind\",\"resumes_after\":%lld}\n\n",
+                      (long long)s->replay_next, (long long)s->replay_next);
     }
     s->next = hub->head;
     if (hub->head)
@@ -401,4 +466,27 @@ int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id)
     hub->count++;
     pthread_mutex_unlock(&hub->mu);
     return sb_req_queue_stream(r, resp);
+}
+
+int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id)
+{
+    sub *s = calloc(1, sizeof *s);
+    if (!s)
+        return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
+    s->who = r->who;
+    s->session = r->session_auth;
+    memcpy(s->cred, r->cred_hash, sizeof s->cred);
+    return open_stream(hub, r, s, last_id);
+}
+
+int sb_hub_open_visitor_stream(sb_hub *hub, sb_req *r, int64_t contact_id, const unsigned char token_hash[32],
+                               int64_t last_id)
+{
+    sub *s = calloc(1, sizeof *s);
+    if (!s)
+        return sb_req_fail(r, SB_E_INTERNAL, "out of memory");
+    s->visitor = true;
+    s->contact_id = contact_id;
+    memcpy(s->cred, token_hash, sizeof s->cred);
+    return open_stream(hub, r, s, last_id);
 }

@@ -15,6 +15,19 @@ void sb_hub_free(sb_hub *hub);
 void sb_hub_publish(sb_hub *hub, sb_db *w, const sb_event *events, size_t n);
 /* Opens an event stream on r, replaying events after last_id (-1: only new events). */
 int sb_hub_open_stream(sb_hub *hub, sb_req *r, int64_t last_id);
+/* Opens a widget visitor's stream: only the events of contact_id that a customer may see
+ * (not internal, not for one agent), in a reduced form ({"type","conversation_id",
+ * "message_id"}); token_hash is the visitor token's SHA-256, re-checked like an agent's. */
+int sb_hub_open_visitor_stream(sb_hub *hub, sb_req *r, int64_t contact_id, const unsigned char token_hash[32],
+                               int64_t last_id);
+
+/* Ephemeral events (typing, presence): sent only to the live streams of the audience (for
+ * visitors: only those of contact_id), never stored or replayed, framed without an `id:`.
+ * json is sent as given: for visitors it must be customer-safe. */
+#define SB_HUB_AGENTS 1u
+#define SB_HUB_VISITORS 2u
+void sb_hub_ephemeral(sb_hub *hub, const char *type, const char *json, int64_t conversation_id, int64_t contact_id,
+                      unsigned audience);
 /* Re-checks every stream's credentials now (after a logout, revocation or deactivation). */
 void sb_hub_recheck(sb_hub *hub);
 /* Ends every stream and refuses new ones (shutdown). */

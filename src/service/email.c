@@ -8,7 +8,9 @@
 #include <strings.h>
 
 #include "core/conversation.h"
+#include "core/after_hours.h"
 #include "service/internal.h"
+#include "service/sla.h"
 #include "util/buf.h"
 
 #define ACK_MAX_PER_HOUR 5
@@ -338,10 +340,17 @@ static sb_err add_cc(sb_db *w, sb_email_ingest_op *op, const sb_conv *c, int64_t
     return err;
 }
 
-static sb_err acknowledge(sb_db *w, sb_email_ingest_op *op, const sb_conv *c, int64_t now)
+/* The acknowledgement of a new conversation and, outside the mailbox's business hours (SLA
+ * hook: service/sla.c), the after-hours reply instead, also for a message that continues one. */
+static sb_err acknowledge(sb_db *w, sb_email_ingest_op *op, const sb_conv *c, int64_t now, bool continuing)
 {
     json_t *mb = sb_store_mailbox_get(w, c->mailbox_id);
-    if (!mb || !json_is_true(json_object_get(mb, "ack_enabled"))) {
+    char scope[48], *after_hours = NULL;
+    snprintf(scope, sizeof scope, "mailbox:%lld", (long long)c->mailbox_id);
+    if (mb && sb_svc_after_hours_text(w, scope, sb_ah_guess_locale(op->text_new ? op->text_new : op->subject), now,
+                                      &after_hours) != SB_OK)
+        after_hours = NULL;
+    if (!mb || (!after_hours && (continuing || !json_is_true(json_object_get(mb, "ack_enabled"))))) {
         json_decref(mb);
         return SB_OK;
     }
@@ -370,6 +379,10 @@ static sb_err acknowledge(sb_db *w, sb_email_ingest_op *op, const sb_conv *c, in
             p++;
         }
     }
+    if (after_hours) {
+        sb_buf_reset(&body);
+        sb_buf_puts(&body, after_hours);
+    }
     sb_message_in m = {.conversation_id = c->id, .direction = "out", .kind = "message", .author_type = "system",
                        .body_text = body.data ? body.data : "", .delivery_status = "pending",
                        .email_json = "{\"automatic\":true}"};
@@ -382,6 +395,7 @@ static sb_err acknowledge(sb_db *w, sb_email_ingest_op *op, const sb_conv *c, in
     sb_buf_release(&body);
     op->acknowledged = err == SB_OK;
 out:
+    free(after_hours);
     json_decref(mb);
     return err;
 }
@@ -499,7 +513,7 @@ sb_err sb_svc_email_ingest(sb_db *w, void *arg)
             (err = sb_svc_emit_conversation(w, "conversation.created", n.id, &customer, NULL, now)) != SB_OK ||
             (err = sb_svc_emit_message(w, op->message_id, contact_id, false, &customer, now)) != SB_OK)
             return err;
-        return mailbox_id ? acknowledge(w, op, &n, now) : SB_OK;
+        return mailbox_id ? acknowledge(w, op, &n, now, false) : SB_OK;
     }
     op->conversation_id = c.id;
     if (from_us) {
@@ -517,6 +531,8 @@ sb_err sb_svc_email_ingest(sb_db *w, void *arg)
     } else {
         err = sb_svc_emit_conversation(w, "conversation.updated", c.id, &customer, NULL, now);
     }
+    if (err == SB_OK && c.mailbox_id)
+        err = acknowledge(w, op, &c, now, true);
 out:
     sb_conv_release(&c);
     return err;

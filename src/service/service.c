@@ -8,13 +8,9 @@
 
 #include "core/conversation.h"
 #include "service/internal.h"
+#include "service/sla.h"
 #include "util/buf.h"
 #include "util/time.h"
-
-int64_t sb_now(void)
-{
-    return sb_time_now_ms();
-}
 
 sb_err sb_svc_fail(char *errmsg, sb_err code, const char *fmt, ...)
 {
@@ -49,9 +45,22 @@ sb_err sb_svc_emit(sb_db *w, const char *type, int64_t conv, int64_t contact, bo
 sb_err sb_svc_emit_conversation(sb_db *w, const char *type, int64_t conv_id, const sb_actor *actor,
                                 json_t *changes, int64_t now)
 {
+    /* SLA hook: every conversation change brings its clocks up to date first (service/sla.c). */
+    bool sla_changed = false;
+    sb_err sla_err = sb_svc_sla_sync(w, conv_id, now, &sla_changed);
+    if (sla_err != SB_OK)
+        return sla_err;
+    json_t *sla_changes = NULL;
+    if (sla_changed) {
+        sla_changes = changes ? json_copy(changes) : json_array();
+        json_array_append_new(sla_changes, json_string("sla"));
+        changes = sla_changes;
+    }
     json_t *conv = sb_store_conv_get(w, conv_id);
-    if (!conv)
+    if (!conv) {
+        json_decref(sla_changes);
         return SB_E_INTERNAL;
+    }
     int64_t contact = json_integer_value(json_object_get(conv, "contact_id"));
     json_t *data = json_object();
     json_object_set_new(data, "conversation", conv);
@@ -69,6 +78,7 @@ sb_err sb_svc_emit_conversation(sb_db *w, const char *type, int64_t conv_id, con
     };
     sb_err err = sb_store_event_append(w, &ev, NULL);
     json_decref(data);
+    json_decref(sla_changes);
     return err;
 }
 
@@ -236,6 +246,8 @@ sb_err sb_svc_conv_create(sb_db *w, void *arg)
     if ((err = sb_store_conv_insert(w, &c, now)) != SB_OK)
         return err;
     op->id = c.id;
+    if (op->fields_json && (err = sb_store_conv_set_fields(w, c.id, op->fields_json)) != SB_OK)
+        return err;
     if (op->tags && (err = set_tags(w, c.id, op->tags, &op->actor, now)) != SB_OK)
         return err;
     if (op->body && *op->body) {
@@ -381,6 +393,42 @@ out:
     return err;
 }
 
+/* Every agent @mentioned in a note hears of it (once, not the author). */
+static sb_err notify_mentions(sb_db *w, sb_message_op *op, const sb_conv *c)
+{
+    char author[256], text[512];
+    agent_name(w, op->actor.id, author, sizeof author);
+    for (size_t i = 0; i < op->nmentions; i++) {
+        int64_t id = op->mentions[i];
+        bool seen = id == op->actor.id && strcmp(op->actor.type, "agent") == 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = op->mentions[j] == id;
+        if (seen)
+            continue;
+        json_t *a = sb_store_agent_get(w, id);
+        bool active = a && json_is_true(json_object_get(a, "active"));
+        json_decref(a);
+        if (!active)
+            return sb_svc_fail(op->errmsg, SB_E_VALIDATION, "mentions: no active agent %lld", (long long)id);
+        snprintf(text, sizeof text, "%s mentioned you in a note on #%lld %.200s", author, (long long)c->id,
+                 c->subject ? c->subject : "");
+        sb_err err = sb_svc_notify(w, id, "mention", c->id, text);
+        if (err)
+            return err;
+    }
+    return SB_OK;
+}
+
+/* Uploaded files named by the op (replies, and inbound messages of channels like the widget). */
+static sb_err insert_atts(sb_db *w, const sb_message_op *op, int64_t message_id, int64_t now)
+{
+    sb_err err = SB_OK;
+    for (size_t i = 0; i < op->natts && err == SB_OK; i++)
+        err = sb_store_attachment_insert(w, message_id, op->atts[i].filename, op->atts[i].content_type,
+                                         op->atts[i].size, op->atts[i].sha256, false, NULL, now);
+    return err;
+}
+
 sb_err sb_svc_message_create(sb_db *w, void *arg)
 {
     sb_message_op *op = arg;
@@ -411,13 +459,16 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
                 snprintf(op->errmsg, SB_ERRMSG, "%s", cop.errmsg);
             op->out_conversation_id = cop.id;
             op->message_id = cop.message_id;
+            if (err == SB_OK)
+                err = insert_atts(w, op, op->message_id, now);
             goto out;
         }
         m.direction = "in";
         m.kind = "message";
         m.author_type = "contact";
         m.author_id = c.contact_id;
-        if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)
+        if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK ||
+            (err = insert_atts(w, op, op->message_id, now)) != SB_OK)
             goto out;
         if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, false, &customer, now)) != SB_OK)
             goto out;
@@ -445,13 +496,13 @@ sb_err sb_svc_message_create(sb_db *w, void *arg)
         m.delivery_status = "pending";
     if ((err = sb_store_message_insert(w, &m, now, &op->message_id)) != SB_OK)
         goto out;
-    for (size_t i = 0; i < op->natts; i++)
-        if ((err = sb_store_attachment_insert(w, op->message_id, op->atts[i].filename, op->atts[i].content_type,
-                                              op->atts[i].size, op->atts[i].sha256, false, NULL, now)) != SB_OK)
-            goto out;
+    if ((err = insert_atts(w, op, op->message_id, now)) != SB_OK)
+        goto out;
     if (by_email && (err = sb_svc_email_queue_reply(w, &c, op->message_id, now)) != SB_OK)
         goto out;
     if ((err = sb_svc_emit_message(w, op->message_id, c.contact_id, op->internal, &op->actor, now)) != SB_OK)
+        goto out;
+    if (op->internal && (err = notify_mentions(w, op, &c)) != SB_OK)
         goto out;
     if (op->set_status >= 0 && op->set_status != c.status) {
         int old = c.status;

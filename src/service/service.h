@@ -13,8 +13,17 @@
 #include "core/error.h"
 #include "store/store.h"
 
-/* The clock every rule uses (a test clock may shift it later). */
+/* The clock every rule uses: wall time, shifted by the test clock when `serve --test-clock`
+ * enabled it (tests only). */
 int64_t sb_now(void);
+void sb_clock_enable_test(void);
+bool sb_clock_test_enabled(void);
+/* Sets the test clock to now_ms; it keeps running from there. */
+void sb_clock_set(int64_t now_ms);
+
+/* In-app notification for one agent: a row in notifications and a notification.created event
+ * that only that agent's streams receive. Call inside a writer transaction. */
+sb_err sb_svc_notify(sb_db *w, int64_t agent_id, const char *kind, int64_t conversation_id, const char *text);
 
 typedef struct {
     const char *type; /* agent, contact, system */
@@ -35,6 +44,7 @@ typedef struct {
     json_t *tags; /* array of strings, or NULL */
     int64_t follow_up_of;
     int64_t mailbox_id;
+    const char *fields_json; /* structured answers (web form), a JSON object as text, or NULL */
     /* out */
     int64_t id, message_id;
     char errmsg[SB_ERRMSG];
@@ -61,6 +71,8 @@ typedef struct {
     bool is_inline;
 } sb_email_attachment;
 
+#define SB_MENTIONS_MAX 20
+
 /* A message on a conversation: an agent reply or note, or an inbound customer message. */
 typedef struct {
     sb_actor actor;
@@ -70,6 +82,8 @@ typedef struct {
     int set_status; /* -1 none, else sb_status to set after a reply */
     const sb_email_attachment *atts; /* uploaded files to attach (validated by the caller) */
     size_t natts;
+    int64_t mentions[SB_MENTIONS_MAX]; /* agents @mentioned in a note: each is notified */
+    size_t nmentions;
     /* out: the conversation may differ when inbound on a closed one */
     int64_t message_id, out_conversation_id;
     char errmsg[SB_ERRMSG];
@@ -167,6 +181,16 @@ sb_err sb_svc_mailbox_write(sb_db *w, void *op);
 
 /* Creates the installation's secret keys on first start (run once through the writer). */
 sb_err sb_svc_init_keys(sb_db *w, void *arg);
+
+/* ---- web form ---- */
+/* Stores a validated, normalised form configuration (settings key "webform"). */
+typedef struct {
+    char *config_json; /* owned */
+    char errmsg[SB_ERRMSG];
+} sb_webform_config_op;
+sb_err sb_svc_webform_config_put(sb_db *w, void *op);
+/* The stored configuration, or the default; caller frees. NULL only when out of memory. */
+json_t *sb_svc_webform_config(sb_db *db);
 
 /* The signature of a conversation's reply address (support+c<id>-<sig>@...). */
 void sb_svc_reply_sig(sb_db *db, int64_t conversation_id, char sig[SB_REPLY_SIG_LEN + 1]);

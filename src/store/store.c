@@ -407,7 +407,7 @@ void sb_event_release(sb_event *ev)
 }
 
 static int render_event(sb_event *ev, int64_t id, const char *type, int64_t conv, int64_t contact,
-                        bool internal, const char *actor_type, int64_t actor_id, json_t *data,
+                        bool internal, int64_t agent, const char *actor_type, int64_t actor_id, json_t *data,
                         int64_t created_at)
 {
     char ts[32];
@@ -423,6 +423,7 @@ static int render_event(sb_event *ev, int64_t id, const char *type, int64_t conv
     ev->conversation_id = conv;
     ev->contact_id = contact;
     ev->internal = internal;
+    ev->agent_id = agent;
     ev->json = json_dumps(o, JSON_COMPACT);
     ev->json_len = ev->json ? strlen(ev->json) : 0;
     json_decref(o);
@@ -435,7 +436,8 @@ sb_err sb_store_event_append(sb_db *w, const sb_event_in *in, int64_t *id_out)
     char *data = in->data ? json_dumps(in->data, JSON_COMPACT) : NULL;
     sb_stmt *s = sb_db_prepare(w,
                                "INSERT INTO events(type, conversation_id, contact_id, internal, actor_type,"
-                               " actor_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+                               " actor_id, data, created_at, agent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                               " RETURNING id");
     if (!s) {
         free(data);
         return SB_E_INTERNAL;
@@ -448,6 +450,7 @@ sb_err sb_store_event_append(sb_db *w, const sb_event_in *in, int64_t *id_out)
     sb_db_bind_id(s, 6, in->actor_id);
     sb_db_bind_text(s, 7, data ? data : "{}");
     sb_db_bind_int(s, 8, in->now);
+    sb_db_bind_id(s, 9, in->agent_id);
     free(data);
     int rc = sb_db_step(s);
     int64_t id = rc == SB_DB_ROW ? sb_db_col_int(s, 0) : 0;
@@ -468,7 +471,7 @@ sb_err sb_store_event_append(sb_db *w, const sb_event_in *in, int64_t *id_out)
         ev->cap = cap;
     }
     if (render_event(&ev->v[ev->n], id, in->type, in->conversation_id, in->contact_id, in->internal,
-                     in->actor_type, in->actor_id, in->data, in->now) < 0)
+                     in->agent_id, in->actor_type, in->actor_id, in->data, in->now) < 0)
         return SB_E_INTERNAL;
     ev->n++;
     return SB_OK;
@@ -489,7 +492,7 @@ sb_err sb_store_events_after(sb_db *r, int64_t after, int64_t upto, int limit, s
     *out = NULL;
     *n = 0;
     sb_stmt *s = sb_db_prepare(r, "SELECT id, type, conversation_id, contact_id, internal, actor_type,"
-                                  " actor_id, data, created_at FROM events WHERE id > ? AND id <= ?"
+                                   " actor_id, data, created_at, agent_id FROM events WHERE id > ? AND id <= ?"
                                   " ORDER BY id LIMIT ?");
     if (!s)
         return SB_E_INTERNAL;
@@ -503,7 +506,7 @@ sb_err sb_store_events_after(sb_db *r, int64_t after, int64_t upto, int limit, s
     while (v && (rc = sb_db_step(s)) == SB_DB_ROW) {
         json_t *data = json_loads(sb_db_col_text(s, 7), 0, NULL);
         if (render_event(&v[k], sb_db_col_int(s, 0), sb_db_col_text(s, 1), sb_db_col_int(s, 2),
-                         sb_db_col_int(s, 3), sb_db_col_int(s, 4) != 0, sb_db_col_text(s, 5),
+                         sb_db_col_int(s, 3), sb_db_col_int(s, 4) != 0, sb_db_col_int(s, 9), sb_db_col_text(s, 5),
                          sb_db_col_int(s, 6), data, sb_db_col_int(s, 8)) == 0)
             k++;
         json_decref(data);

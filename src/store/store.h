@@ -26,6 +26,7 @@ typedef struct {
     int64_t conversation_id; /* 0 if none */
     int64_t contact_id;      /* 0 if none: who may see it besides agents */
     bool internal;           /* never shown to customers */
+    int64_t agent_id;        /* 0: every agent; else only this agent (notifications) */
     char type[48];
     char *json;              /* the whole event object, rendered once */
     size_t json_len;
@@ -68,6 +69,7 @@ typedef struct {
     const char *type;
     int64_t conversation_id, contact_id;
     bool internal;
+    int64_t agent_id; /* 0: every agent may see it; else only this agent */
     const char *actor_type; /* agent, contact, system */
     int64_t actor_id;
     json_t *data; /* borrowed */
@@ -289,5 +291,39 @@ json_t *sb_store_search(sb_db *db, const char *fts_query, const char *statuses, 
 
 /* Loads every row of a one-off statement as JSON objects (helper for store_*.c). */
 json_t *sb_store_rows_json(sb_stmt *st);
+
+/* ---- workspace: agent notifications ---- */
+sb_err sb_store_notification_insert(sb_db *w, int64_t agent_id, const char *kind, int64_t conversation_id,
+                                    const char *text, int64_t now, int64_t *id_out);
+json_t *sb_store_notification_get(sb_db *db, int64_t id);
+json_t *sb_store_notification_list(sb_db *db, int64_t agent_id, bool unread_only, int64_t before_id, int limit);
+int64_t sb_store_notification_unread(sb_db *db, int64_t agent_id);
+sb_err sb_store_notification_read(sb_db *w, int64_t agent_id, int64_t id, int64_t now);
+/* The inbox views' sizes for one agent: mine, unassigned, all_open, urgent, pending, solved,
+ * teams [{id, name, open}]. */
+json_t *sb_store_view_counts(sb_db *db, int64_t agent_id);
+
+/* ---- chat widget: visitors (token stored as its SHA-256) and customer-safe reads ---- */
+typedef struct {
+    int64_t id, contact_id;
+    bool verified;
+} sb_widget_visitor;
+/* SB_E_UNAUTHORIZED when no visitor has this token. */
+sb_err sb_store_widget_visitor_lookup(sb_db *db, const unsigned char hash[32], sb_widget_visitor *out);
+sb_err sb_store_widget_visitor_insert(sb_db *w, const unsigned char hash[32], int64_t contact_id, bool verified,
+                                      int64_t now, int64_t *id_out);
+sb_err sb_store_widget_visitor_touch(sb_db *w, int64_t id, int64_t now);
+int64_t sb_store_widget_visitor_next_number(sb_db *db);
+/* The contact's widget conversations, newest first; one of them (NULL when not theirs). */
+json_t *sb_store_widget_conversations(sb_db *db, int64_t contact_id, int limit);
+json_t *sb_store_widget_conversation(sb_db *db, int64_t id, int64_t contact_id);
+/* Customer-visible messages: [{id, direction, author (agent display name or null), body,
+ * created_at, attachments:[{id, filename, content_type, size}]}]. */
+json_t *sb_store_widget_messages(sb_db *db, int64_t conversation_id, int64_t after_id, int limit);
+/* {filename, content_type, sha256} of an attachment the contact may download, else NULL. */
+json_t *sb_store_widget_attachment(sb_db *db, int64_t id, int64_t contact_id);
+/* ---- web form ---- */
+/* Stores a conversation's structured answers (a JSON object as text, or NULL). */
+sb_err sb_store_conv_set_fields(sb_db *w, int64_t id, const char *fields_json);
 
 #endif

@@ -165,6 +165,11 @@ sb_err sb_store_conv_set_tags(sb_db *w, int64_t id, json_t *names, int64_t now, 
     "c.id, c.subject, c.status, c.priority, c.priority_reason, c.assignee_id, c.team_id,"          \
     " c.contact_id, c.channel, c.follow_up_of, c.tags_json AS tags__json, c.message_count,"        \
     " c.created_at, c.updated_at, c.last_message_at, c.solved_at, c.closed_at, c.mailbox_id,"     \
+    " c.fields_json AS fields__json,"                                                              \
+    " c.sla_json AS sla__json, (SELECT json_object('rating', rating, 'comment', comment, 'agent_id',"  \
+    "   agent_id, 'sent_at', strftime('%Y-%m-%dT%H:%M:%SZ', sent_at / 1000, 'unixepoch'), 'rated_at',"  \
+    "   strftime('%Y-%m-%dT%H:%M:%SZ', rated_at / 1000, 'unixepoch')) FROM csat"                      \
+    "   WHERE conversation_id = c.id) AS csat__json,"                                              \
     " (SELECT json_group_array(json_object('address', address, 'name', name)) FROM conversation_cc" \
     "   WHERE conversation_id = c.id) AS cc__json"
 

@@ -139,9 +139,21 @@ def test_replay_of_latest_id_sends_nothing_old(server, admin):
 
 
 def test_new_stream_without_last_event_id_starts_live(server, admin):
-    admin.api.create_conversation()
+    """A fresh stream replays nothing; its first event, stream.open, carries the id of the
+    newest event so that a client that drops at once can resume from there."""
+    c = admin.api.create_conversation()
     with stream(server, admin) as s:
-        assert s.drain(quiet=1.0) == [], "a fresh stream replayed old events"
+        evs = s.drain(quiet=1.0)
+        assert [e.event for e in evs] == ["stream.open"], "a fresh stream replayed old events"
+        check_wellformed(evs)
+        head = evs[0].id_int
+        c2 = admin.api.create_conversation()
+        new = s.read_until(is_event("conversation.created", c2["id"]))
+        assert all(e.id_int > head for e in new)
+    with stream(server, admin, headers={"Last-Event-ID": str(head)}) as s:
+        got = s.read_until(is_event("conversation.created", c2["id"]))
+        assert not [e for e in got if e.event == "stream.open"]
+        assert not [e for e in got if (e.json().get("data", {}).get("conversation") or {}).get("id") == c["id"]]
 
 
 def test_heartbeat_comments_keep_idle_streams_alive(make_server):

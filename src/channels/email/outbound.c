@@ -147,7 +147,7 @@ static size_t read_upload(char *buf, size_t size, size_t nmemb, void *arg)
 }
 
 /* 0 sent; 1 temporary failure; 2 permanent failure. */
-static int smtp_send(const char *url, const char *user, const char *password, const char *from,
+int sb_email_smtp_send(const char *url, const char *user, const char *password, const char *from,
                      const char *const *rcpts, const char *message, char *err, size_t errlen)
 {
     CURL *c = curl_easy_init();
@@ -344,7 +344,7 @@ sb_job_result sb_email_send_job(sb_jobs *jobs, sb_job *job, char *err, size_t er
         res = SB_JOB_RETRY;
         goto out;
     }
-    int sent = smtp_send(smtp, json_string_value(json_object_get(mailbox, "smtp_user")),
+    int sent = sb_email_smtp_send(smtp, json_string_value(json_object_get(mailbox, "smtp_user")),
                          json_string_value(json_object_get(mailbox, "smtp_password")), mb_addr, rcpts, text, err,
                          errlen);
     if (sent == 0) {

@@ -30,6 +30,11 @@ typedef struct sb_email_file {
 } sb_email_file;
 char *sb_email_compose_message(const sb_email_compose *m);
 
+/* Hands a composed message to an SMTP server (libcurl): 0 sent, 1 temporary failure, 2 permanent
+ * (5xx). rcpts is NULL-terminated. Used by the SLA alert mail too. */
+int sb_email_smtp_send(const char *url, const char *user, const char *password, const char *from,
+                       const char *const *rcpts, const char *message, char *err, size_t errlen);
+
 /* Markdown -> safe HTML (raw HTML in the source is not passed through). Caller frees. */
 char *sb_markdown_to_html(const char *markdown);
 

@@ -20,6 +20,15 @@
     " 'last_message_at', " TS("NEW.last_message_at") ", 'solved_at', " TS("NEW.solved_at") ","         \
     " 'closed_at', " TS("NEW.closed_at") ")"
 
+#define CONV_JSON_V3                                                                               \
+    "json_object('id', NEW.id, 'subject', NEW.subject, 'status', NEW.status, 'priority', NEW.priority," \
+    " 'priority_reason', NEW.priority_reason, 'assignee_id', NEW.assignee_id, 'team_id', NEW.team_id,"  \
+    " 'contact_id', NEW.contact_id, 'channel', NEW.channel, 'mailbox_id', NEW.mailbox_id,"             \
+    " 'follow_up_of', NEW.follow_up_of, 'tags', json(NEW.tags_json), 'message_count', NEW.message_count," \
+    " 'created_at', " TS("NEW.created_at") ", 'updated_at', " TS("NEW.updated_at") ","                  \
+    " 'last_message_at', " TS("NEW.last_message_at") ", 'solved_at', " TS("NEW.solved_at") ","         \
+    " 'closed_at', " TS("NEW.closed_at") ", 'sla', json(NEW.sla_json))"
+
 static const char m001_initial[] =
     "CREATE TABLE agents ("
     "  id INTEGER PRIMARY KEY,"
@@ -208,6 +217,90 @@ static const char m002_email[] =
     "  UPDATE conversations SET list_json = " CONV_JSON_V2 " WHERE id = NEW.id; END;"
     "UPDATE conversations SET updated_at = updated_at;";
 
+/* The browser front end: per-agent events and notifications, widget visitors, web form answers. */
+static const char m003_workspace[] =
+    "ALTER TABLE events ADD COLUMN agent_id INTEGER;"
+    "CREATE INDEX conv_priority ON conversations(status, priority);"
+    "CREATE TABLE notifications ("
+    "  id INTEGER PRIMARY KEY,"
+    "  agent_id INTEGER NOT NULL REFERENCES agents(id),"
+    "  kind TEXT NOT NULL,"
+    "  conversation_id INTEGER REFERENCES conversations(id),"
+    "  text TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, read_at INTEGER);"
+    "CREATE INDEX notifications_agent ON notifications(agent_id, id);"
+    /* A widget visitor's secret token (stored as its SHA-256) names one contact. */
+    "CREATE TABLE widget_visitors ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    "  verified INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL);"
+    "CREATE INDEX widget_visitors_contact ON widget_visitors(contact_id);"
+    /* Structured answers of the web form (or any channel), shown with the conversation. */
+    "ALTER TABLE conversations ADD COLUMN fields_json TEXT;";
+
+/* SLA clocks, calendars, alerts, after-hours replies, resolution confirmation and CSAT. */
+static const char m005_sla[] =
+    "CREATE TABLE calendars ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL COLLATE NOCASE UNIQUE,"
+    "  definition TEXT NOT NULL," /* the JSON of docs/calendars.md */
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE TABLE sla_policies ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL COLLATE NOCASE UNIQUE,"
+    "  position INTEGER NOT NULL DEFAULT 0,"
+    "  is_default INTEGER NOT NULL DEFAULT 0,"
+    "  calendar_id INTEGER REFERENCES calendars(id),"
+    "  targets_json TEXT NOT NULL DEFAULT '{}',"
+    "  conditions_json TEXT NOT NULL DEFAULT '{}',"
+    "  pause_on_hold INTEGER NOT NULL DEFAULT 0,"
+    "  warn_percent INTEGER NOT NULL DEFAULT 0,"
+    "  warn_before_minutes INTEGER NOT NULL DEFAULT 0,"
+    "  alert_agent_ids_json TEXT NOT NULL DEFAULT '[]',"
+    "  alert_emails_json TEXT NOT NULL DEFAULT '[]',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE TABLE webhooks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  url TEXT NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  events_json TEXT NOT NULL DEFAULT '[\"*\"]',"
+    "  active INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    /* After-hours replies per scope: 'mailbox:<id>' or 'channel:<name>' (widget, webform...). */
+    "CREATE TABLE after_hours ("
+    "  scope TEXT PRIMARY KEY,"
+    "  calendar_id INTEGER REFERENCES calendars(id) ON DELETE SET NULL,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  templates_json TEXT NOT NULL DEFAULT '{}',"
+    "  updated_at INTEGER NOT NULL);"
+    /* One survey per conversation; the rating (NULL until answered) credits the assignee at close. */
+    "CREATE TABLE csat ("
+    "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+    "  agent_id INTEGER REFERENCES agents(id),"
+    "  team_id INTEGER,"
+    "  rating TEXT CHECK (rating IN ('excellent','good','okay','poor')),"
+    "  comment TEXT,"
+    "  sent_at INTEGER NOT NULL, rated_at INTEGER);"
+    "CREATE INDEX csat_rated ON csat(rated_at);"
+    "ALTER TABLE conversations ADD COLUMN sla_json TEXT;"
+    "ALTER TABLE conversations ADD COLUMN sla_state TEXT;"
+    /* The nearest due instant of a running clock (ms), or the largest instant when none: the
+     * inbox's SLA order walks (sla_due, id). */
+    "ALTER TABLE conversations ADD COLUMN sla_due INTEGER NOT NULL DEFAULT 253402300799000;"
+    "ALTER TABLE conversations ADD COLUMN sla_data TEXT;"
+    "CREATE INDEX conv_sla_due ON conversations(sla_due, id);"
+    "CREATE INDEX conv_sla_state ON conversations(sla_state, id);"
+    "DROP TRIGGER conv_list_json_insert;"
+    "DROP TRIGGER conv_list_json_update;"
+    "CREATE TRIGGER conv_list_json_insert AFTER INSERT ON conversations BEGIN"
+    "  UPDATE conversations SET list_json = " CONV_JSON_V3 " WHERE id = NEW.id; END;"
+    "CREATE TRIGGER conv_list_json_update AFTER UPDATE OF subject, status, priority, priority_reason,"
+    "  assignee_id, team_id, contact_id, channel, follow_up_of, tags_json, message_count, created_at,"
+    "  updated_at, last_message_at, solved_at, closed_at, mailbox_id, sla_json ON conversations BEGIN"
+    "  UPDATE conversations SET list_json = " CONV_JSON_V3 " WHERE id = NEW.id; END;"
+    "UPDATE conversations SET updated_at = updated_at;";
 
 /* Knowledge base, help center, answer bot, macros (issue 6). Categories with sections
  * (parent_id set); an article has one translation per locale, each with its own status and
@@ -307,7 +400,9 @@ static const char m004_knowledge_base[] =
 static const sb_migration migrations[] = {
     {1, "initial schema", m001_initial},
     {2, "email channel: mailboxes, threading ids, jobs", m002_email},
+    {3, "workspace: notifications, widget visitors, form fields", m003_workspace},
     {4, "knowledge base, help center, answer bot, macros", m004_knowledge_base},
+    {5, "sla: calendars, policies, clocks, webhooks, after-hours, csat", m005_sla},
 };
 
 const sb_migration *sb_sqlite_migrations(int *count)
