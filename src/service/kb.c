@@ -1264,6 +1264,7 @@ static sb_err bot_feedback(sb_db *w, sb_kb_op *op, int64_t now)
     if (!conv)
         return SB_E_INTERNAL;
     sb_actor customer = {"contact", json_integer_value(json_object_get(conv, "contact_id"))};
+    int64_t assignee = json_integer_value(json_object_get(conv, "assignee_id"));
     const char *status = json_string_value(json_object_get(conv, "status"));
     json_t *tags = json_deep_copy(json_object_get(conv, "tags"));
     json_array_append_new(tags, json_string(op->helpful ? "bot-resolved" : "bot-handoff"));
@@ -1281,6 +1282,8 @@ static sb_err bot_feedback(sb_db *w, sb_kb_op *op, int64_t now)
     if (!op->helpful)
         err = sb_svc_system_message(w, conv_id, &customer, now,
                                     "The customer said the answer bot's reply did not solve it: handed to the queue");
+    if (!op->helpful && err == SB_OK && assignee > 0)
+        err = sb_svc_notify(w, assignee, "bot_handoff", conv_id, "The answer bot's reply did not help: the customer asks for a person");
     op->out = json_pack("{s:s, s:I}", "outcome", op->helpful ? "accepted" : "rejected", "conversation_id",
                         (json_int_t)conv_id);
     op->status = 200;

@@ -76,8 +76,8 @@ def test_offer_yes_solves_and_marks(api, anon, articles):
     assert offer(api, c["id"])["reason"] == "already_offered"
 
 
-def test_offer_no_hands_to_queue_via_help_page(server, api, articles):
-    c = widget_conv(api, f"forgot {W} password reset")
+def test_offer_no_hands_to_queue_via_help_page(server, api, agent, articles):
+    c = widget_conv(api, f"forgot {W} password reset", assignee_id=agent.id)
     o = offer(api, c["id"])
     assert o["offered"] is True
     s = requests.Session()
@@ -96,6 +96,8 @@ def test_offer_no_hands_to_queue_via_help_page(server, api, articles):
     assert any("Did this solve it?" in m["body_text"] for m in api.messages(c["id"]))
     page = s.get(f"{server.base_url}/help/bot/{o['attempt']['id']}", params={"t": o["token"]})
     assert "passed your question" in page.text
+    notes = agent.api.get("/api/v1/notifications", expect=200).json()["items"]
+    assert any(n["kind"] == "bot_handoff" and n["conversation_id"] == c["id"] for n in notes), notes
 
 
 def test_handoff_rules(api, agent, articles):
