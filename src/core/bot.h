@@ -46,7 +46,7 @@ double sb_bot_display_score(const sb_bot_candidate *cands, size_t n, size_t i, d
 #define SB_BOT_SHARPNESS 3.0     /* posterior sharpness per question term */
 
 /* The default threshold (the bot.threshold setting overrides it), tuned by bench/bot_eval.py. */
-#define SB_BOT_DEFAULT_THRESHOLD 0.66
+#define SB_BOT_DEFAULT_THRESHOLD 0.69
 
 /* Whether the bot may answer a new customer question on its own. */
 typedef struct {
