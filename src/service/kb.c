@@ -1162,6 +1162,9 @@ sb_err sb_svc_bot_offer(sb_db *w, int64_t conversation_id, const char *question,
         .agent_replied = sb_store_conv_agent_replied(w, c.id),
         .already_offered = sb_store_bot_offered(w, c.id),
     };
+    /* An email cannot carry relative links: on email the bot needs base_url. */
+    if (c.channel && strcmp(c.channel, "email") == 0 && !s.base_url[0])
+        g.channel_allowed = false;
     sb_bot_verdict verdict = sb_bot_may_answer(&g);
     char *text = NULL;
     json_t *ans = NULL;
@@ -1221,6 +1224,17 @@ out:
     free(text);
     json_decref(ans);
     sb_conv_release(&c);
+    return err;
+}
+
+sb_err sb_svc_bot_queue(sb_db *w, int64_t conversation_id)
+{
+    char key[48];
+    snprintf(key, sizeof key, "bot.offer:%lld", (long long)conversation_id);
+    json_t *payload = json_pack("{s:I}", "conversation_id", (json_int_t)conversation_id);
+    int64_t now = sb_now();
+    sb_err err = sb_store_job_enqueue(w, "bot.offer", payload, now, 3, key, now, NULL);
+    json_decref(payload);
     return err;
 }
 

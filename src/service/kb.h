@@ -99,4 +99,9 @@ void sb_svc_kb_submit_async(sb_store *st, sb_kb_op *op);
 sb_err sb_svc_bot_offer(sb_db *w, int64_t conversation_id, const char *question, const char *locale,
                         int64_t *attempt_id, char token[65], char *errmsg);
 
+/* Queues the "bot.offer" job for a new conversation (once per conversation), inside the
+ * channel's transaction: the offer runs right after the commit, in its own. The gate applies
+ * then (channel in bot_channels, not urgent, no agent reply yet). */
+sb_err sb_svc_bot_queue(sb_db *w, int64_t conversation_id);
+
 #endif

@@ -11,8 +11,8 @@ W = uword("bq", 9)  # a word only this module's articles use
 @pytest.fixture(scope="module")
 def articles(api):
     api.put("/api/v1/help-center/settings", json={"locales": ["en", "ru"], "default_locale": "en",
-                                                  "bot_enabled": True, "bot_channels": ["widget", "web"],
-                                                  "bot_threshold": 0.6}, expect=200)
+                                                  "bot_enabled": True, "bot_channels": ["widget", "web", "email"],
+                                                  "bot_threshold": 0.6, "base_url": "https://help.example.test"}, expect=200)
     def make(title, body, **kw):
         b = {"title": title, "body_markdown": body, "locale": "en", "visibility": "public", "category": "Bot",
              "status": "published"}
@@ -126,6 +126,40 @@ def test_handoff_rules(api, agent, articles):
     assert_error(api.post("/api/v1/conversations/999999/bot-offer"), 404, "not_found")
 
 
+def eml(subject, body, headers=()):
+    lines = [f"From: Customer <{uemail('bot')}>", "To: bot@kb.test", f"Subject: {subject}",
+             f"Message-ID: <{uniq('m')}@customer.test>", "Date: Mon, 23 Nov 2026 10:00:00 +0000",
+             "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+
+def bot_reply(api, cid, timeout=10):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:  # the bot runs as a job right after the commit
+        got = [m for m in api.messages(cid) if "Did this solve it?" in m["body_text"]]
+        if got:
+            return got[0]
+        time.sleep(0.05)
+    return None
+
+
+def test_new_email_question_gets_a_bot_answer(api, articles):
+    api.post("/api/v1/mailboxes", json={"address": "bot@kb.test", "name": "KB"}, expect=201)
+    def mail(raw):
+        return api.post("/api/v1/inbound/email", data=raw, headers={"Content-Type": "message/rfc822"},
+                        expect=201).json()["conversation_id"]
+    auto = mail(eml(f"{W} password", f"I forgot my {W} password", headers=["Auto-Submitted: auto-replied"]))
+    human = mail(eml(f"{W} password", f"Hello, I forgot my {W} password, how do I reset it?"))
+    m = bot_reply(api, human)
+    assert m is not None and m["direction"] == "out" and not m["internal"]
+    assert f"https://help.example.test/help/en/articles/{articles['password']['id']}" in m["body_text"]
+    assert "https://help.example.test/help/bot/" in m["body_text"]
+    assert api.get_conversation(human)["status"] == "pending"
+    # Automatic mail never gets the bot (it was queued before, so it would have run by now).
+    assert bot_reply(api, auto, timeout=0.5) is None
+
+
 def test_suggested_articles_for_agents(api, trainee, articles):
     c = api.create_conversation(subject="Password", body=f"forgot {W} password escalations", channel="api")
     items = trainee.api.get(f"/api/v1/conversations/{c['id']}/suggested-articles", expect=200).json()["items"]
@@ -170,7 +204,7 @@ def test_macro_every_placeholder_and_action(api, admin, agent, ctx, articles):
     assert parts[4] == ctx["org"]["name"] and parts[5] == me["name"] and parts[7] == me["email"]
     assert parts[8] == str(cid) and parts[9] == "Login \\<broken\\>" and parts[10] == "open"
     assert parts[11] == "normal" and parts[12] == "api"
-    assert parts[13] == f"[Refund policy](/help/en/articles/{aid})"
+    assert parts[13] == f"[Refund policy](https://help.example.test/help/en/articles/{aid})"
     assert api.get(f"/api/v1/macros/{m['id']}", expect=200).json()["usage_count"] == 0
     out = api.post(f"/api/v1/conversations/{cid}/macros/{m['id']}/apply", expect=200).json()
     conv = api.get_conversation(cid)
