@@ -190,5 +190,21 @@ int sb_api_public_csat_page(sb_req *r);
 int sb_api_public_csat_post(sb_req *r);
 int sb_api_public_csat_json(sb_req *r);
 int sb_api_public_csat_finish(sb_req *r);
+/* ---- routing (api/routing.c) ---- */
+int sb_api_agent_routing_fields(sb_req *r, int64_t agent_id); /* max_open, timezone, shift */
+int sb_api_team_routing_fields(sb_req *r);                    /* strategy, supervisor_id, ... */
+int sb_api_agent_status_set(sb_req *r);
+int sb_api_agent_status_finish(sb_req *r);
+int sb_api_team_oncall(sb_req *r);
+int sb_api_rules_list(sb_req *r);
+int sb_api_rule_get(sb_req *r);
+int sb_api_rule_create(sb_req *r);
+int sb_api_rule_update(sb_req *r);
+int sb_api_rule_delete(sb_req *r);
+int sb_api_rule_finish(sb_req *r);
+int sb_api_conversation_route(sb_req *r);
+int sb_api_conversation_route_finish(sb_req *r);
+int sb_api_conversation_escalate(sb_req *r);
+int sb_api_conversation_escalate_finish(sb_req *r);
 
 #endif

@@ -120,7 +120,7 @@ static int password_field(sb_req *r, char **hash)
 
 int sb_api_agent_create(sb_req *r)
 {
-    static const char *const fields[] = {"email", "name", "role", "password", NULL};
+    static const char *const fields[] = {"email", "name", "role", "password", "max_open", "timezone", "shift", NULL};
     const char *v;
     char *hash;
     int rc;
@@ -128,14 +128,15 @@ int sb_api_agent_create(sb_req *r)
         (rc = check_email(r, "email", true)) != SB_OK || (rc = sb_api_str(r, "name", true, false, 200, &v)) != SB_OK ||
         (rc = sb_api_str(r, "role", true, false, 16, &v)) != SB_OK ||
         (rc = check_enum(r, "role", roles, "role must be admin, supervisor, agent or trainee")) != SB_OK ||
-        (rc = password_field(r, &hash)) != SB_OK)
+        (rc = sb_api_agent_routing_fields(r, 0)) != SB_OK || (rc = password_field(r, &hash)) != SB_OK)
         return rc;
     return submit_entity(r, SB_ENT_AGENT, SB_OP_CREATE, 0, hash);
 }
 
 int sb_api_agent_update(sb_req *r)
 {
-    static const char *const fields[] = {"name", "role", "status", "active", "password", "current_password", NULL};
+    static const char *const fields[] = {"name", "role", "status", "active", "password", "current_password",
+                                         "max_open", "timezone", "shift", NULL};
     const char *v;
     bool present, b;
     char *hash;
@@ -144,12 +145,15 @@ int sb_api_agent_update(sb_req *r)
         (rc = sb_api_str(r, "name", false, false, 200, &v)) != SB_OK ||
         (rc = check_enum(r, "role", roles, "role must be admin, supervisor, agent or trainee")) != SB_OK ||
         (rc = check_enum(r, "status", agent_statuses, "status must be online, away or offline")) != SB_OK ||
-        (rc = sb_api_bool(r, "active", &present, &b)) != SB_OK)
+        (rc = sb_api_bool(r, "active", &present, &b)) != SB_OK ||
+        (rc = sb_api_agent_routing_fields(r, r->ids[0])) != SB_OK)
         return rc;
     bool self = r->ids[0] == r->who.agent_id;
     bool admin = r->who.role == SB_ROLE_ADMIN;
     if (!admin && !self)
         return sb_req_fail(r, SB_E_FORBIDDEN, "only an admin may change another agent");
+    if (!admin && (json_object_get(r->body, "max_open") || json_object_get(r->body, "shift")))
+        return sb_req_fail(r, SB_E_FORBIDDEN, "only an admin may change capacity or shifts");
     if (!admin && (json_object_get(r->body, "role") || present))
         return sb_req_fail(r, SB_E_FORBIDDEN, "only an admin may change roles or deactivate agents");
     if (self && present && !b)
@@ -208,14 +212,15 @@ static int check_id_array(sb_req *r, const char *key)
 
 static int team_fields(sb_req *r, bool create)
 {
-    static const char *const fields[] = {"name", "tier", "description", "member_ids", NULL};
+    static const char *const fields[] = {"name", "tier", "description", "member_ids", "strategy", "supervisor_id",
+                                         "escalation_team_id", "oncall", NULL};
     const char *v;
     int rc;
     if ((rc = sb_api_need_object(r)) != SB_OK || (rc = sb_api_only(r, fields)) != SB_OK ||
         (rc = sb_api_str(r, "name", create, false, 200, &v)) != SB_OK ||
         (rc = check_enum(r, "tier", tiers, "tier must be L1, L2 or L3")) != SB_OK ||
         (rc = sb_api_str(r, "description", false, true, 4000, &v)) != SB_OK ||
-        (rc = check_id_array(r, "member_ids")) != SB_OK)
+        (rc = check_id_array(r, "member_ids")) != SB_OK || (rc = sb_api_team_routing_fields(r)) != SB_OK)
         return rc;
     return SB_OK;
 }

@@ -35,6 +35,17 @@ const sb_route sb_routes[] = {
     {"PATCH", "/api/v1/agents/{id}", sb_api_agent_update, sb_api_entity_finish, SB_AUTH_TRAINEE, NULL, false},
     {"DELETE", "/api/v1/agents/{id}", sb_api_agent_delete, sb_api_entity_finish, SB_AUTH_ADMIN, NULL, false},
 
+    /* routing (issue 5 B) */
+    {"PUT", "/api/v1/agents/me/status", sb_api_agent_status_set, sb_api_agent_status_finish, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/teams/{id}/oncall", sb_api_team_oncall, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/routing-rules", sb_api_rules_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/routing-rules", sb_api_rule_create, sb_api_rule_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"GET", "/api/v1/routing-rules/{id}", sb_api_rule_get, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"PATCH", "/api/v1/routing-rules/{id}", sb_api_rule_update, sb_api_rule_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"DELETE", "/api/v1/routing-rules/{id}", sb_api_rule_delete, sb_api_rule_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"POST", CONV "/{id}/route", sb_api_conversation_route, sb_api_conversation_route_finish, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", CONV "/{id}/escalate", sb_api_conversation_escalate, sb_api_conversation_escalate_finish, SB_AUTH_TRAINEE, NULL, false},
+
     {"GET", "/api/v1/teams", sb_api_teams_list, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", "/api/v1/teams", sb_api_team_create, sb_api_entity_finish, SB_AUTH_SUPERVISOR, NULL, false},
     {"GET", "/api/v1/teams/{id}", sb_api_team_get, NULL, SB_AUTH_TRAINEE, NULL, false},

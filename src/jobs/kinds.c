@@ -2,6 +2,7 @@
 #include "channels/email/imap.h"
 #include "channels/email/outbound.h"
 #include "jobs/bot_jobs.h"
+#include "jobs/routing.h"
 #include "jobs/runner.h"
 #include "jobs/sla_jobs.h"
 
@@ -15,6 +16,7 @@ const sb_job_type sb_job_types[] = {
     {"alert.email", sb_alert_email_job, NULL},
     /* answer bot (issue 6) */
     {"bot.offer", sb_bot_offer_job, NULL},
+    {"routing.sweep", sb_routing_sweep_job, NULL}, /* routing (issue 5 B) */
 };
 
 const size_t sb_job_type_count = sizeof sb_job_types / sizeof sb_job_types[0];

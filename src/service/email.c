@@ -512,7 +512,8 @@ sb_err sb_svc_email_ingest(sb_db *w, void *arg)
         if ((err = store_message(w, op, n.id, contact_id, mailbox_id, now, false)) != SB_OK ||
             (err = add_cc(w, op, &n, mailbox_id)) != SB_OK ||
             (err = sb_svc_emit_conversation(w, "conversation.created", n.id, &customer, NULL, now)) != SB_OK ||
-            (err = sb_svc_emit_message(w, op->message_id, contact_id, false, &customer, now)) != SB_OK)
+            (err = sb_svc_emit_message(w, op->message_id, contact_id, false, &customer, now)) != SB_OK ||
+            (err = sb_svc_route_new(w, n.id, false, now)) != SB_OK) /* routing (issue 5 B) */
             return err;
         if ((err = mailbox_id ? acknowledge(w, op, &n, now, false) : SB_OK) != SB_OK)
             return err;

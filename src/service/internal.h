@@ -21,4 +21,12 @@ sb_err sb_svc_reopen(sb_db *w, sb_conv *c, const sb_actor *customer, int64_t now
  * Message-ID, marks it pending, and enqueues the email.send job). */
 sb_err sb_svc_email_queue_reply(sb_db *w, const sb_conv *c, int64_t message_id, int64_t now);
 
+/* Routing hooks (service/routing.c), called inside the writer transaction:
+ * a new conversation (team_given: the creator chose its team, so rules do not), and a
+ * reopened one. Both do nothing when the conversation has an assignee. */
+sb_err sb_svc_route_new(sb_db *w, int64_t conv_id, bool team_given, int64_t now);
+sb_err sb_svc_route_reopened(sb_db *w, int64_t conv_id, int64_t now);
+/* Agent and team routing fields of an entity write (capacity, shift, strategy, on-call, ...). */
+sb_err sb_svc_routing_entity_write(sb_db *w, sb_entity_op *op, int64_t now);
+
 #endif

@@ -266,6 +266,8 @@ sb_err sb_svc_conv_create(sb_db *w, void *arg)
         return err;
     if (op->message_id)
         err = sb_svc_emit_message(w, op->message_id, contact_id, false, &op->actor, now);
+    if (err == SB_OK) /* routing (issue 5 B): an owner when none was given */
+        err = sb_svc_route_new(w, c.id, op->team_id > 0, now);
     return err;
 }
 
@@ -281,6 +283,8 @@ sb_err sb_svc_reopen(sb_db *w, sb_conv *c, const sb_actor *customer, int64_t now
     json_t *changes = json_pack("[s]", "status");
     err = sb_svc_emit_conversation(w, "conversation.updated", c->id, customer, changes, now);
     json_decref(changes);
+    if (err == SB_OK && !c->assignee_id) /* routing (issue 5 B): a reopened one needs an owner */
+        err = sb_svc_route_reopened(w, c->id, now);
     return err;
 }
 
@@ -748,6 +752,8 @@ sb_err sb_svc_entity_write(sb_db *w, void *arg)
     sb_err err = op->kind == SB_OP_CREATE   ? entity_create(w, op, now)
                  : op->kind == SB_OP_UPDATE ? entity_update(w, op, now)
                                             : entity_delete(w, op, now);
+    if (err == SB_OK && op->kind != SB_OP_DELETE) /* routing (issue 5 B): capacity, shift, strategy, on-call */
+        err = sb_svc_routing_entity_write(w, op, now);
     if (err == SB_OK) {
         static const char *const verbs[] = {"created", "updated", "deleted"};
         char type[48];

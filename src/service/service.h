@@ -199,4 +199,71 @@ void sb_svc_reply_sig(sb_db *db, int64_t conversation_id, char sig[SB_REPLY_SIG_
  * one a prefix. Returns NULL when the text has no word. Caller frees. */
 char *sb_svc_search_query(const char *text);
 
+/* ---- routing, escalation, on-call (service/routing.c; see docs/routing.md) ---- */
+#include "core/oncall.h"
+
+/* The agent on call for a team at at_ms (an override, else the rotation), or 0 when the team
+ * has no rotation, nobody is on call then, or that agent is deactivated. Any connection. */
+int64_t sb_svc_oncall_agent(sb_db *db, int64_t team_id, int64_t at_ms);
+/* The answer of GET /teams/{id}/oncall: team_id, at, agent_id, source, from, to, turn. */
+json_t *sb_svc_oncall_json(sb_db *db, int64_t team_id, int64_t at_ms);
+/* Parses and checks a rotation (docs/routing.md); the time zone is resolved. */
+sb_err sb_svc_oncall_parse(const json_t *j, sb_oncall *oc, char *err, size_t errlen);
+/* Checks an agent's shift schedule (a calendar without "timezone") in time zone tz. */
+sb_err sb_svc_shift_check(const char *tz, const json_t *shift, char *err, size_t errlen);
+bool sb_svc_timezone_ok(const char *tz);
+
+/* POST /conversations/{id}/route: routes an unassigned conversation again. */
+typedef struct {
+    sb_actor actor;
+    int64_t conversation_id;
+    /* out */
+    int64_t team_id, assignee_id, rule_id;
+    const char *reason;
+    char errmsg[SB_ERRMSG];
+} sb_route_op;
+sb_err sb_svc_route(sb_db *w, void *op);
+
+/* POST /conversations/{id}/escalate: to the next tier's team, or to the team's supervisor. */
+typedef struct {
+    sb_actor actor;
+    int64_t conversation_id;
+    bool to_supervisor;
+    const char *reason;
+    /* out */
+    int64_t team_id, assignee_id, notified_agent_id;
+    const char *routing_reason;
+    char errmsg[SB_ERRMSG];
+} sb_escalate_op;
+sb_err sb_svc_escalate(sb_db *w, void *op);
+
+/* An agent sets their status (online, away, offline); coming online takes queued work. */
+typedef struct {
+    sb_actor actor;
+    int64_t agent_id;
+    const char *status;
+    char errmsg[SB_ERRMSG];
+} sb_agent_status_op;
+sb_err sb_svc_agent_status(sb_db *w, void *op);
+
+/* Routing rules: create (kind 0), update (1), delete (2); fields validated by the API. */
+typedef struct {
+    sb_actor actor;
+    int kind;
+    int64_t id; /* in for update/delete, out for create */
+    json_t *fields;
+    char errmsg[SB_ERRMSG];
+} sb_rule_op;
+sb_err sb_svc_rule_write(sb_db *w, void *op);
+
+/* The routing sweep job: assigns queued conversations of every team to whoever became
+ * eligible (capacity freed, shift started). *more: something is still queued. */
+typedef struct {
+    int assigned;
+    bool more;
+} sb_sweep_op;
+sb_err sb_svc_routing_sweep(sb_db *w, void *op);
+#define SB_ROUTING_SWEEP_MS 60000 /* how often queues are swept while something waits */
+#define SB_ROUTING_MAX_RULES 200
+
 #endif

@@ -242,8 +242,6 @@ static json_t *sla_object(const json_t *policy, const clocks *c, const sb_sla_vi
 
 json_t *sb_svc_sla_alert_recipients(sb_db *db, int64_t conversation_id, const json_t *policy, int64_t at_ms)
 {
-    (void)conversation_id;
-    (void)at_ms;
     json_t *agents = json_array(), *emails = json_array();
     size_t i;
     json_t *v;
@@ -257,8 +255,29 @@ json_t *sb_svc_sla_alert_recipients(sb_db *db, int64_t conversation_id, const js
         if (json_is_string(v))
             json_array_append(emails, v);
     }
-    /* TODO(merge with routing, issue 5 part B): add the team's on-call agent,
-     * sb_svc_oncall_agent(db, team_id, at_ms), and the team's supervisor to `agents`. */
+    /* The conversation's team: whoever is on call now, and its supervisor, in-app and by mail. */
+    json_t *conv = sb_store_conv_get(db, conversation_id);
+    int64_t team_id = conv ? json_integer_value(json_object_get(conv, "team_id")) : 0;
+    json_decref(conv);
+    json_t *team = team_id ? sb_store_team_get(db, team_id) : NULL;
+    int64_t extra[2] = {team_id ? sb_svc_oncall_agent(db, team_id, at_ms) : 0,
+                        team ? json_integer_value(json_object_get(team, "supervisor_id")) : 0};
+    json_decref(team);
+    for (int k = 0; k < 2; k++) {
+        if (!extra[k] || !sb_store_agent_is_active(db, extra[k]))
+            continue;
+        bool seen = false;
+        json_array_foreach(agents, i, v) seen = seen || json_integer_value(v) == extra[k];
+        if (!seen)
+            json_array_append_new(agents, json_integer(extra[k]));
+        json_t *a = sb_store_agent_get(db, extra[k]);
+        const char *email = a ? json_string_value(json_object_get(a, "email")) : NULL;
+        bool have = false;
+        json_array_foreach(emails, i, v) have = have || (email && strcasecmp(json_string_value(v), email) == 0);
+        if (email && !have)
+            json_array_append_new(emails, json_string(email));
+        json_decref(a);
+    }
     return json_pack("{s:o, s:o}", "agent_ids", agents, "emails", emails);
 }
 

@@ -326,4 +326,46 @@ json_t *sb_store_widget_attachment(sb_db *db, int64_t id, int64_t contact_id);
 /* Stores a conversation's structured answers (a JSON object as text, or NULL). */
 sb_err sb_store_conv_set_fields(sb_db *w, int64_t id, const char *fields_json);
 
+/* ---- routing (store_routing.c) ---- */
+/* The routing view of a conversation: id, subject, status, priority, channel, mailbox_id,
+ * team_id, assignee_id, tags, category (fields_json.category), organization_id,
+ * account_manager_id, mailbox_team_id. NULL when missing. */
+json_t *sb_store_route_conv(sb_db *db, int64_t conv_id);
+/* Routing state of the members of a team (by id), or of one agent: id, name, active, status,
+ * max_open, timezone, shift_text (JSON text or null), assign_seq, open_count (assigned and not
+ * solved or closed; counted only for agents with a max_open, or for everyone when counts). */
+json_t *sb_store_route_agents(sb_db *db, int64_t team_id, bool counts);
+json_t *sb_store_route_agent(sb_db *db, int64_t agent_id);
+/* Sets a conversation's team and assignee (0 = none) and nothing else. */
+sb_err sb_store_conv_set_owner(sb_db *w, int64_t conv_id, int64_t team_id, int64_t assignee_id, int64_t now);
+/* Records a routed assignment: the agent moves to the end of every round-robin order. */
+sb_err sb_store_agent_mark_assigned(sb_db *w, int64_t agent_id, int64_t now);
+/* Routing settings present in fields (validated): agents max_open, timezone, shift; teams
+ * strategy, supervisor_id, escalation_team_id, oncall. null clears. */
+sb_err sb_store_agent_set_routing(sb_db *w, int64_t id, json_t *fields);
+sb_err sb_store_team_set_routing(sb_db *w, int64_t id, json_t *fields);
+/* id, name, tier, strategy, supervisor_id, escalation_team_id, oncall; NULL when missing. */
+json_t *sb_store_team_routing(sb_db *db, int64_t id);
+int64_t sb_store_team_first_of_tier(sb_db *db, const char *tier); /* 0 when none */
+json_t *sb_store_agent_team_ids(sb_db *db, int64_t agent_id);    /* [{id}] */
+/* Open, unassigned conversations of a team in queue order, at most limit: [{id}]. */
+json_t *sb_store_team_queue(sb_db *db, int64_t team_id, int limit);
+/* Teams (not manual) with open, unassigned conversations: [{id}]. */
+json_t *sb_store_teams_with_queue(sb_db *db);
+/* Routing rules in order (position, id). */
+json_t *sb_store_rule_list(sb_db *db, bool enabled_only);
+json_t *sb_store_rule_get(sb_db *db, int64_t id);
+/* Enabled rules in order, as routing needs them: id, name, team_id, conditions (JSON text). */
+json_t *sb_store_rules_for_routing(sb_db *db);
+/* Changes whenever the enabled rules, their order, conditions or teams change: lets the
+ * service keep the parsed rules between routings. */
+sb_err sb_store_rules_fingerprint(sb_db *db, int64_t fp[4]);
+int64_t sb_store_rule_count(sb_db *db);
+/* position <= 0: last (insert) or unchanged (update); enabled -1: unchanged. Positions stay 1..n. */
+sb_err sb_store_rule_insert(sb_db *w, const char *name, const char *conditions, int64_t team_id, int64_t position,
+                            bool enabled, int64_t now, int64_t *id_out);
+sb_err sb_store_rule_update(sb_db *w, int64_t id, const char *name, const char *conditions, int64_t team_id,
+                            int64_t position, int enabled, int64_t now);
+sb_err sb_store_rule_delete(sb_db *w, int64_t id);
+
 #endif

@@ -19,6 +19,9 @@ static void to_hex(const unsigned char hash[32], char hex[65])
     "a.id, a.email, a.name, a.role, a.status, a.active AS active__bool,"                           \
     " (SELECT json_group_array(team_id) FROM (SELECT team_id FROM team_members m"                  \
     "   WHERE m.agent_id = a.id ORDER BY team_id)) AS team_ids__json,"                             \
+    " a.max_open, a.timezone, a.shift_json AS shift__json, a.last_assigned_at," /* routing */      \
+    " (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = a.id"                            \
+    "   AND c.status IN ('open','pending','on_hold')) AS open_count,"                              \
     " a.created_at, a.updated_at"
 
 sb_err sb_store_agent_insert(sb_db *w, const char *email, const char *name, const char *role,
@@ -260,6 +263,7 @@ sb_err sb_store_session_delete(sb_db *w, const unsigned char hash[32])
     "t.id, t.name, t.tier, t.description,"                                                         \
     " (SELECT json_group_array(agent_id) FROM (SELECT agent_id FROM team_members m"                \
     "   WHERE m.team_id = t.id ORDER BY agent_id)) AS member_ids__json,"                           \
+    " t.strategy, t.supervisor_id, t.escalation_team_id, t.oncall_json AS oncall__json," /* routing */ \
     " t.created_at, t.updated_at"
 
 sb_err sb_store_team_insert(sb_db *w, const char *name, const char *tier, const char *desc,

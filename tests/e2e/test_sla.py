@@ -407,3 +407,28 @@ def test_sla_at_risk_view_counts_and_lists(env):
     assert all(i["sla"]["state"] in ("warning", "breached") for i in items)
     env.api.patch_conversation(c["id"], status="solved")
     assert env.api.get("/api/v1/views").json()["sla_at_risk"] == before
+
+
+def test_breach_alerts_the_teams_oncall_agent_and_supervisor(env):
+    """A breach alerts, besides the policy's list, whoever is on call for the conversation's
+    team at that instant and the team's supervisor (in-app; their addresses get the mail)."""
+    env.set_clock("2026-12-07T10:00:00Z")  # Monday
+    oncall_a, oncall_b = env.srv.new_user("agent"), env.srv.new_user("agent")
+    boss = env.srv.new_user("supervisor")
+    team = env.api.post("/api/v1/teams", json={"name": uniq("ops"), "tier": "L3", "strategy": "manual"},
+                        expect=201).json()
+    env.api.patch(f"/api/v1/teams/{team['id']}", json={
+        "supervisor_id": boss.id,
+        "oncall": {"agent_ids": [oncall_a.id, oncall_b.id], "start": "2026-11-30T09:00:00Z", "length_days": 7}},
+        expect=200)
+    assert env.api.get(f"/api/v1/teams/{team['id']}/oncall?at=2026-12-07T11:00:00Z").json()["agent_id"] == oncall_b.id
+    c = env.api.create_conversation(subject=uniq("night"), team_id=team["id"])
+    env.set_clock("2026-12-07T11:30:00Z")
+    wait_state(env.api, c["id"], "breached")
+
+    def breach_note(user):
+        return [n for n in user.api.get("/api/v1/notifications", expect=200).json()["items"]
+                if n["kind"] == "sla.breached" and n["conversation_id"] == c["id"]]
+    wait_for(lambda: breach_note(oncall_b), message="the on-call agent's alert")
+    wait_for(lambda: breach_note(boss), message="the supervisor's alert")
+    assert not breach_note(oncall_a)  # not on call this week

@@ -159,3 +159,22 @@ def test_hostile_email_html_runs_nothing(server, admin, agent_user, browser):
     assert b.execute_script("return document.body.dataset.pwned || null") is None
     # the remote image waits until the agent loads it
     assert b.find_elements(By.CSS_SELECTOR, "button.images")
+
+
+def test_status_and_escalation_from_the_workspace(server, admin, agent_user, browser):
+    from selenium.webdriver.support.ui import Select
+    l1 = admin.api.post("/api/v1/teams", json={"name": uniq("L1 desk"), "tier": "L1"}).json()
+    l2 = admin.api.post("/api/v1/teams", json={"name": uniq("L2 tech"), "tier": "L2"}).json()
+    admin.api.patch(f"/api/v1/teams/{l1['id']}", json={"escalation_team_id": l2["id"]}, expect=200)
+    conv = admin.api.create_conversation(subject=uniq("escalate me"), team_id=l1["id"])
+    b = browser
+    login(b, server, agent_user)
+    Select(b.find_element(By.CSS_SELECTOR, "[data-testid=my-status]")).select_by_value("online")
+    wait_for(lambda: admin.api.get(f"/api/v1/agents/{agent_user.id}").json()["status"] == "online",
+             message="the agent online")
+    open_conversation(b, conv["id"])
+    b.find_element(By.CSS_SELECTOR, "[data-testid=escalate]").click()
+    b.find_element(By.CSS_SELECTOR, "[data-testid=escalate-reason]").send_keys("Needs a log analysis")
+    b.find_element(By.CSS_SELECTOR, "[data-testid=escalate-reason]").submit()
+    wait_for(lambda: admin.api.get_conversation(conv["id"])["team_id"] == l2["id"], message="moved to the L2 team")
+    wait_for(lambda: any("Needs a log analysis" in t for _, t in timeline(b)), message="the escalation note")

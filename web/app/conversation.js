@@ -2,6 +2,7 @@
 import { api, get, post, patch } from './api.js';
 import { h, clear, ago, initials, toast } from './dom.js';
 import { slaBadge } from './inbox.js';
+import { MacroPicker, suggestedArticles } from './kb.js';
 
 const STATUSES = ['open', 'pending', 'on_hold', 'solved', 'closed'];
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
@@ -122,6 +123,7 @@ export class ConversationView {
         (v) => this.update({ team_id: v ? Number(v) : null }), 'team'),
       h('label', { class: 'prop tags' }, h('span', null, 'Tags'), this.tagsInput),
       slaDetails(c.sla),
+      h('div', { class: 'prop' }, h('span', null, 'Escalate'), h('button', { type: 'button', 'data-testid': 'escalate', onclick: (e) => this.escalateForm(e.target) }, 'Escalate…')),
       c.priority === 'urgent' && c.priority_reason ? h('p', { class: 'urgent-reason' }, `Urgent: ${c.priority_reason}`) : null);
   }
 
@@ -149,6 +151,27 @@ export class ConversationView {
     el.closest('.prop').after(form);
     reason.focus();
     return null;
+  }
+
+  // Escalation: to the next tier's team (re-routed there) or to the team's supervisor, with a
+  // reason that lands in the timeline as a note.
+  escalateForm(button) {
+    const reason = h('input', { type: 'text', required: true, placeholder: 'Why? (the note says it)', 'aria-label': 'Reason for escalating', 'data-testid': 'escalate-reason' });
+    const to = h('select', { 'aria-label': 'Escalate to' }, h('option', { value: 'next_tier' }, 'next tier'), h('option', { value: 'supervisor' }, 'supervisor'));
+    const form = h('form', { class: 'urgent-form', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const r = await post(`/api/v1/conversations/${this.id}/escalate`, { to: to.value, reason: reason.value.trim() });
+        if (r && r.conversation) this.applied(r.conversation);
+        else if (r && r.id) this.applied(r);
+        toast(to.value === 'supervisor' ? 'The supervisor was notified' : 'Escalated to the next tier');
+        form.remove();
+      } catch (x) {
+        toast(x.message, 'error');
+      }
+    } }, to, reason, h('button', { type: 'submit' }, 'Escalate'), h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel'));
+    button.closest('.prop').after(form);
+    reason.focus();
   }
 
   // ---- timeline ----
@@ -225,12 +248,15 @@ export class ConversationView {
     this.fileInput = h('input', { type: 'file', multiple: true, class: 'file', 'aria-label': 'Attach files', onchange: (e) => this.upload(e.target.files) });
     this.attList = h('ul', { class: 'pending-atts' });
     this.mentionBox = h('ul', { class: 'mention-box', hidden: true, role: 'listbox' });
+    this.macroBox = h('ul', { class: 'mention-box macro-box', hidden: true, role: 'listbox', 'aria-label': 'Macros', 'data-testid': 'macro-picker' });
+    this.macros = new MacroPicker(this, this.text, this.macroBox);
     this.sendBtn = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send' }, 'Send');
     this.sendStatus = h('select', { 'aria-label': 'Then set status', 'data-testid': 'send-status' },
       h('option', { value: '' }, 'and keep status'), h('option', { value: 'pending' }, 'and set pending'),
       h('option', { value: 'solved' }, 'and set solved'), h('option', { value: 'on_hold' }, 'and set on hold'));
     this.text.addEventListener('input', () => this.onInput());
     this.text.addEventListener('keydown', (e) => {
+      if (this.macros.onKey(e)) return;
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         this.send();
@@ -250,8 +276,8 @@ export class ConversationView {
       this.send();
     } },
     h('div', { class: 'composer-tools' }, this.noteToggle, h('label', { class: 'attach' }, h('img', { src: '/assets/clip.svg', alt: '' }), ' Attach', this.fileInput),
-      h('span', { class: 'muted hint' }, 'Ctrl+Enter sends · @ mentions in notes')),
-    this.text, this.mentionBox, this.attList,
+      h('span', { class: 'muted hint' }, 'Ctrl+Enter sends · ;; inserts a macro · @ mentions in notes')),
+    this.text, this.mentionBox, this.macroBox, this.attList,
     h('div', { class: 'composer-send' }, this.sendBtn, this.sendStatus));
   }
 
@@ -278,6 +304,19 @@ export class ConversationView {
       this.sendPresence('typing');
     }
     this.suggestMentions();
+    this.macros.onInput();
+  }
+
+  insertText(text) {
+    const at = this.text.selectionStart ?? this.text.value.length;
+    this.text.value = this.text.value.slice(0, at) + text + this.text.value.slice(at);
+    this.text.focus();
+  }
+
+  // A macro changed the conversation (status, tags, team...).
+  applied(conversation) {
+    this.conv = { ...this.conv, ...conversation };
+    this.renderProps();
   }
 
   suggestMentions() {
@@ -355,8 +394,10 @@ export class ConversationView {
     }
     const orgBox = h('div');
     const earlier = h('ul', { class: 'earlier' });
-    parts.push(orgBox, h('h3', null, 'Earlier conversations'), earlier);
+    const suggested = h('ul', { class: 'earlier', 'aria-label': 'Suggested articles' });
+    parts.push(orgBox, h('h3', null, 'Earlier conversations'), earlier, h('h3', null, 'Suggested articles'), suggested);
     clear(this.sidebar, parts);
+    suggestedArticles(this, suggested);
     if (contact.organization_id) {
       try {
         const org = await get(`/api/v1/organizations/${contact.organization_id}`);

@@ -4,6 +4,7 @@ import { h, clear, debounce, toast, conversationHref } from './dom.js';
 import { Inbox, VIEWS } from './inbox.js';
 import { ConversationView } from './conversation.js';
 import { renderAdmin } from './admin.js';
+import { renderKb } from './kb.js';
 
 const root = document.getElementById('app');
 
@@ -71,17 +72,33 @@ function buildLayout() {
   const nav = h('nav', { class: 'views', 'aria-label': 'Views' });
   const list = h('section', { class: 'list-pane', 'aria-label': 'Conversations' });
   const detail = h('section', { class: 'detail-pane', 'aria-label': 'Conversation' });
-  const adminLinks = app.me.role === 'admin' || app.me.role === 'supervisor'
-    ? h('div', { class: 'admin-links' }, h('a', { href: '#/admin/agents' }, 'Agents'), h('a', { href: '#/admin/teams' }, 'Teams'))
-    : null;
+  const adminLinks = h('div', { class: 'admin-links' },
+    h('a', { href: '#/kb' }, 'Knowledge base'), h('a', { href: '#/macros' }, 'Macros'),
+    app.me.role === 'admin' || app.me.role === 'supervisor' ? [h('a', { href: '#/admin/agents' }, 'Agents'), h('a', { href: '#/admin/teams' }, 'Teams')] : null);
   const header = h('header', { class: 'top' },
     h('a', { class: 'brand', href: '#/view/mine' }, 'Switchboard'),
     search, live, bell,
     h('span', { class: 'me', 'data-testid': 'me' }, app.me.name),
+    statusPicker(),
     h('button', { class: 'link', onclick: logout }, 'Sign out'));
   const shell = h('div', { class: 'shell' }, h('aside', { class: 'sidebar' }, nav, adminLinks), list, detail);
   clear(root, header, shell, notifPanel);
   layout = { search, live, bell, notifPanel, nav, list, detail, shell };
+}
+
+// Online agents receive routed conversations; away and offline ones do not.
+function statusPicker() {
+  const sel = h('select', { class: 'my-status', 'aria-label': 'My status', 'data-testid': 'my-status', onchange: async () => {
+    try {
+      app.me = (await api('PUT', '/api/v1/agents/me/status', { status: sel.value })) || app.me;
+      sel.dataset.status = sel.value;
+    } catch (e) {
+      toast(e.message, 'error');
+      sel.value = app.me.status;
+    }
+  } }, ['online', 'away', 'offline'].map((st) => h('option', { value: st, selected: app.me.status === st }, st)));
+  sel.dataset.status = app.me.status;
+  return sel;
 }
 
 async function logout() {
@@ -137,6 +154,13 @@ let currentView = 'mine';
 
 async function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  if (parts[0] === 'kb' || parts[0] === 'macros' || parts[0] === 'kb-report') {
+    layout.shell.classList.add('admin');
+    if (app.conv) app.conv.close();
+    app.conv = null;
+    await renderKb(app, layout.detail, parts);
+    return;
+  }
   if (parts[0] === 'admin') {
     layout.shell.classList.add('admin');
     if (app.conv) app.conv.close();

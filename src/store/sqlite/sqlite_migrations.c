@@ -301,6 +301,29 @@ static const char m005_sla[] =
     "  updated_at, last_message_at, solved_at, closed_at, mailbox_id, sla_json ON conversations BEGIN"
     "  UPDATE conversations SET list_json = " CONV_JSON_V3 " WHERE id = NEW.id; END;"
     "UPDATE conversations SET updated_at = updated_at;";
+/* Routing: agent status, capacity and shifts; team strategy, supervisor, escalation target and
+ * on-call rotation; ordered routing rules. */
+static const char m006_routing[] =
+    "ALTER TABLE agents ADD COLUMN max_open INTEGER;"
+    "ALTER TABLE agents ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';"
+    "ALTER TABLE agents ADD COLUMN shift_json TEXT;"
+    /* Round-robin order: a global sequence of routed assignments (0 = never). */
+    "ALTER TABLE agents ADD COLUMN assign_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE agents ADD COLUMN last_assigned_at INTEGER;"
+    "ALTER TABLE teams ADD COLUMN strategy TEXT NOT NULL DEFAULT 'round_robin'"
+    "  CHECK (strategy IN ('round_robin','least_loaded','manual'));"
+    "ALTER TABLE teams ADD COLUMN supervisor_id INTEGER REFERENCES agents(id);"
+    "ALTER TABLE teams ADD COLUMN escalation_team_id INTEGER REFERENCES teams(id) ON DELETE SET NULL;"
+    "ALTER TABLE teams ADD COLUMN oncall_json TEXT;"
+    "CREATE TABLE routing_rules ("
+    "  id INTEGER PRIMARY KEY,"
+    "  position INTEGER NOT NULL,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  conditions_json TEXT NOT NULL DEFAULT '{}',"
+    "  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX routing_rules_order ON routing_rules(position, id);";
 
 /* Knowledge base, help center, answer bot, macros (issue 6). Categories with sections
  * (parent_id set); an article has one translation per locale, each with its own status and
@@ -403,6 +426,7 @@ static const sb_migration migrations[] = {
     {3, "workspace: notifications, widget visitors, form fields", m003_workspace},
     {4, "knowledge base, help center, answer bot, macros", m004_knowledge_base},
     {5, "sla: calendars, policies, clocks, webhooks, after-hours, csat", m005_sla},
+    {6, "routing: agent capacity and shifts, team strategies, on-call, rules", m006_routing},
 };
 
 const sb_migration *sb_sqlite_migrations(int *count)
