@@ -703,7 +703,15 @@ static const char *safe_type(const char *t)
 int sb_api_help_file(sb_req *r)
 {
     const char *sha = r->path + strlen("/help/files/");
-    json_t *f = sb_blob_valid_name(sha) ? sb_store_kb_public_file(sb_req_db(r), sha) : NULL;
+    bool agent;
+    int rc = sb_api_kb_optional_auth(r, &agent);
+    if (rc != SB_OK)
+        return rc;
+    /* Customers get files of published public articles only; agents (the editor's preview)
+     * any article's. */
+    json_t *f = !sb_blob_valid_name(sha)  ? NULL
+                : agent                  ? sb_store_kb_any_file(sb_req_db(r), sha)
+                                         : sb_store_kb_public_file(sb_req_db(r), sha);
     if (!f)
         return sb_req_fail(r, SB_E_NOT_FOUND, "no such file");
     char *data = NULL;

@@ -211,6 +211,7 @@ def test_attachments_public_only_for_public_published(server, api, anon):
              body_markdown=f"![shot](/help/files/{sha})", status="draft")
     assert a["files"][0]["sha256"] == sha and a["files"][0]["size"] == len(png)
     assert_error(anon.get(f"/help/files/{sha}"), 404, "not_found")  # a draft's file
+    assert api.get(f"/help/files/{sha}", expect=200).content == png  # agents preview drafts' files
     api.patch(f"/api/v1/articles/{a['id']}", json={"status": "published"}, expect=200)
     r = anon.get(f"/help/files/{sha}", expect=200)
     assert r.content == png and r.headers["Content-Type"] == "image/png"
@@ -221,6 +222,7 @@ def test_attachments_public_only_for_public_published(server, api, anon):
     other = api.post("/api/v1/uploads", params={"filename": "x.txt"}, data=b"secret",
                      headers={"Content-Type": "text/plain"}, expect=201).json()
     assert_error(anon.get(f"/help/files/{other['sha256']}"), 404, "not_found")
+    assert_error(api.get(f"/help/files/{other['sha256']}"), 404, "not_found")  # not an article's file
     assert_error(api.post("/api/v1/articles", json={"title": "T", "files": [{"sha256": "0" * 64, "filename": "a"}]}),
                  422, "validation_failed")
 
