@@ -127,6 +127,7 @@ typedef struct {
     long alt_docs[QT_ALTS];
     int nalt;
     long docs; /* of the term, or of its best correction */
+    char prefix[SB_KB_TERM_MAX + 1]; /* the last word as typed (folded, unstemmed): a prefix too */
 } qterm;
 
 typedef struct {
@@ -212,6 +213,13 @@ static int build_terms(sb_db *db, const char *locale, const char *text, bool typ
         n++;
     }
     free(terms);
+    /* The last word unstemmed, for prefix matching of what is still being typed. */
+    char *plain = n ? sb_kb_terms("zz", text, 0) : NULL;
+    const char *last = plain ? strrchr(plain, ' ') : NULL;
+    last = last ? last + 1 : plain;
+    if (last && *last && !sb_kb_stopword(locale, last) && sb_kb_utf8_len(last) >= 3)
+        snprintf(qt[n - 1].prefix, sizeof qt[n - 1].prefix, "%s", last);
+    free(plain);
     bool typo = typo_all || n <= 4;
     for (int i = 0; i < n; i++) {
         qt[i].docs = sb_store_kb_term_docs(db, qt[i].term);
@@ -229,6 +237,8 @@ static void append_term_expr(sb_buf *b, const qterm *t, bool prefix)
     sb_buf_printf(b, "\"%s\"", t->term);
     if (prefix)
         sb_buf_printf(b, " OR \"%s\"*", t->term);
+    if (prefix && t->prefix[0] && strcmp(t->prefix, t->term) != 0)
+        sb_buf_printf(b, " OR \"%s\"*", t->prefix); /* "kqaby" is stemmed "kqabi" */
     for (int i = 0; i < t->nalt; i++)
         sb_buf_printf(b, " OR \"%s\"", t->alt[i]);
     if (group)
