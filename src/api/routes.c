@@ -1,5 +1,6 @@
 /* The route table: adding an endpoint is adding a row. */
 #include "api/api.h"
+#include "api/kb_api.h"
 
 /* Rows may leave trailing fields out (they are zero); the few that need them are designated. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -164,6 +165,47 @@ const sb_route sb_routes[] = {
     {"POST", WIDGET "/typing", sb_api_widget_typing, NULL, SB_AUTH_VISITOR, NULL, false},
     {"GET", WIDGET "/events", sb_api_widget_events, NULL, SB_AUTH_VISITOR, NULL, false},
 #undef WIDGET
+    /* Knowledge base, help center, answer bot, macros (issue 6; api/kb.c, api/help.c). */
+    {"GET", "/api/v1/articles/search", sb_api_articles_search, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/api/v1/articles", sb_api_articles_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/articles", sb_api_article_create, sb_api_kb_finish, SB_AUTH_AGENT, NULL, false},
+    {"GET", "/api/v1/articles/{id}", sb_api_article_get, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"PATCH", "/api/v1/articles/{id}", sb_api_article_update, sb_api_kb_finish, SB_AUTH_AGENT, NULL, false},
+    {"DELETE", "/api/v1/articles/{id}", sb_api_article_delete, sb_api_kb_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"GET", "/api/v1/articles/{id}/versions", sb_api_article_versions, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/articles/{id}/versions/{id}/restore", sb_api_article_restore, sb_api_kb_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"DELETE", "/api/v1/articles/{id}/translations/*", sb_api_article_translation_delete, sb_api_kb_finish, SB_AUTH_SUPERVISOR, "/api/v1/articles/{id}/translations/{locale}", false},
+    {"GET", "/api/v1/help/articles/{id}", sb_api_help_article, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/api/v1/kb/categories", sb_api_kb_categories_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/kb/categories", sb_api_kb_category_create, sb_api_kb_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"GET", "/api/v1/kb/categories/{id}", sb_api_kb_category_get, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"PATCH", "/api/v1/kb/categories/{id}", sb_api_kb_category_update, sb_api_kb_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"DELETE", "/api/v1/kb/categories/{id}", sb_api_kb_category_delete, sb_api_kb_finish, SB_AUTH_SUPERVISOR, NULL, false},
+    {"GET", "/api/v1/help-center/settings", sb_api_kb_settings_get, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"PUT", "/api/v1/help-center/settings", sb_api_kb_settings_put, sb_api_kb_finish, SB_AUTH_ADMIN, NULL, false},
+    {"POST", "/api/v1/bot/answer", sb_api_bot_answer, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"POST", "/api/v1/bot/attempts/{id}/feedback", sb_api_bot_feedback, sb_api_kb_finish, SB_AUTH_PUBLIC, NULL, false},
+    {"POST", CONV "/{id}/bot-offer", sb_api_conv_bot_offer, sb_api_kb_finish, SB_AUTH_AGENT, NULL, false},
+    {"GET", CONV "/{id}/suggested-articles", sb_api_conv_suggested_articles, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", CONV "/{id}/visitor", sb_api_conv_visitor, sb_api_kb_finish, SB_AUTH_AGENT, NULL, false},
+    {"POST", CONV "/{id}/macros/{id}/apply", sb_api_macro_apply, sb_api_kb_finish, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/macros", sb_api_macros_list, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"POST", "/api/v1/macros", sb_api_macro_create, sb_api_kb_finish, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/macros/{id}", sb_api_macro_get, NULL, SB_AUTH_TRAINEE, NULL, false},
+    {"PATCH", "/api/v1/macros/{id}", sb_api_macro_update, sb_api_kb_finish, SB_AUTH_TRAINEE, NULL, false},
+    {"DELETE", "/api/v1/macros/{id}", sb_api_macro_delete, sb_api_kb_finish, SB_AUTH_TRAINEE, NULL, false},
+    {"GET", "/api/v1/reports/deflection", sb_api_report_deflection, NULL, SB_AUTH_SUPERVISOR, NULL, false},
+    {"GET", "/help", sb_api_help_home, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/help/help.css", sb_api_help_css, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/help/sitemap.xml", sb_api_help_sitemap, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"GET", "/help/files/*", sb_api_help_file, NULL, SB_AUTH_PUBLIC, "/help/files/{sha256}", false},
+    {"GET", "/help/bot/{id}", sb_api_help_bot_page, NULL, SB_AUTH_PUBLIC, NULL, false},
+    {"POST", "/help/bot/{id}", sb_api_help_bot_answer, sb_api_help_bot_finish, SB_AUTH_PUBLIC, NULL, true},
+    {"GET", "/help/*", sb_api_help_home, NULL, SB_AUTH_PUBLIC, "/help/{locale}", false},
+    {"GET", "/help/*/categories/{id}", sb_api_help_category, NULL, SB_AUTH_PUBLIC, "/help/{locale}/categories/{id}", false},
+    {"GET", "/help/*/articles/{id}", sb_api_help_article_page, NULL, SB_AUTH_PUBLIC, "/help/{locale}/articles/{id}", false},
+    {"POST", "/help/*/articles/{id}/vote", sb_api_help_vote, sb_api_help_vote_finish, SB_AUTH_PUBLIC, "/help/{locale}/articles/{id}/vote", true},
+    {"GET", "/help/*/search", sb_api_help_search, NULL, SB_AUTH_PUBLIC, "/help/{locale}/search", false},
 };
 
 const size_t sb_route_count = sizeof sb_routes / sizeof sb_routes[0];

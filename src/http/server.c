@@ -105,6 +105,14 @@ static int match_route(const char *pattern, const char *path, int64_t *ids, int 
         if (*p == '*' && p[1] == '\0') { /* a final segment without slashes */
             return strchr(u, '/') == NULL && *u;
         }
+        if (*p == '*') { /* a middle segment: one or more characters up to the next slash */
+            const char *slash = strchr(u, '/');
+            if (!slash || slash == u)
+                return 0;
+            u = slash;
+            p++;
+            continue;
+        }
         if (*p == '{') {
             const char *end = strchr(p, '}');
             if (!end)

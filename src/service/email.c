@@ -10,6 +10,7 @@
 #include "core/conversation.h"
 #include "core/after_hours.h"
 #include "service/internal.h"
+#include "service/kb.h"
 #include "service/sla.h"
 #include "util/buf.h"
 
@@ -538,7 +539,10 @@ sb_err sb_svc_email_ingest(sb_db *w, void *arg)
             (err = sb_svc_emit_message(w, op->message_id, contact_id, false, &customer, now)) != SB_OK ||
             (err = sb_svc_route_new(w, n.id, false, now)) != SB_OK) /* routing (issue 5 B) */
             return err;
-        return mailbox_id ? acknowledge(w, op, &n, now, false) : SB_OK;
+        if ((err = mailbox_id ? acknowledge(w, op, &n, now, false) : SB_OK) != SB_OK)
+            return err;
+        /* The answer bot (issue 6) may answer a new question; never automatic mail. */
+        return sb_email_may_autorespond(&op->signals) ? sb_svc_bot_queue(w, n.id) : SB_OK;
     }
     op->conversation_id = c.id;
     if (from_us) {

@@ -363,10 +363,106 @@ static const char m009_reports[] =
     "UPDATE conv_facts SET res_wall_s = (resolved_at - created_at) / 1000,"
     "  res_bus_s = (resolved_at - created_at) / 1000 WHERE resolved_at IS NOT NULL;";
 
+/* Knowledge base, help center, answer bot, macros (issue 6). Categories with sections
+ * (parent_id set); an article has one translation per locale, each with its own status and
+ * version history; kb_fts holds the stemmed text of each translation (rowid = translation
+ * id), stemmed in C at write time. */
+static const char m004_knowledge_base[] =
+    "CREATE TABLE kb_categories ("
+    "  id INTEGER PRIMARY KEY,"
+    "  parent_id INTEGER REFERENCES kb_categories(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  names_json TEXT NOT NULL DEFAULT '{}',"
+    "  position INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX kb_categories_name ON kb_categories(COALESCE(parent_id, 0), name COLLATE NOCASE);"
+    "CREATE TABLE kb_articles ("
+    "  id INTEGER PRIMARY KEY,"
+    "  category_id INTEGER REFERENCES kb_categories(id) ON DELETE SET NULL,"
+    "  visibility TEXT NOT NULL CHECK (visibility IN ('public','internal')),"
+    "  tags_json TEXT NOT NULL DEFAULT '[]',"
+    "  author_id INTEGER,"
+    "  helpful_yes INTEGER NOT NULL DEFAULT 0, helpful_no INTEGER NOT NULL DEFAULT 0,"
+    "  views INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX kb_articles_category ON kb_articles(category_id);"
+    "CREATE TABLE kb_translations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
+    "  locale TEXT NOT NULL,"
+    "  title TEXT NOT NULL, body_markdown TEXT NOT NULL, body_html TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('draft','published')),"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  author_id INTEGER,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, published_at INTEGER,"
+    "  UNIQUE (article_id, locale));"
+    "CREATE INDEX kb_translations_locale ON kb_translations(locale, status);"
+    "CREATE TABLE kb_versions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
+    "  locale TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  title TEXT NOT NULL, body_markdown TEXT NOT NULL, status TEXT NOT NULL,"
+    "  author_id INTEGER, created_at INTEGER NOT NULL,"
+    "  UNIQUE (article_id, locale, version));"
+    "CREATE TABLE kb_article_files ("
+    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
+    "  sha256 TEXT NOT NULL, filename TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,"
+    "  PRIMARY KEY (article_id, sha256));"
+    "CREATE INDEX kb_article_files_sha ON kb_article_files(sha256);"
+    /* Published translations only; `facets` holds "zzloc<locale> zzvis<visibility>" so the
+     * engine filters and ranks in one pass (ORDER BY rank LIMIT n). */
+    "CREATE VIRTUAL TABLE kb_fts USING fts5(title, body, facets, tokenize = 'unicode61 remove_diacritics 2');"
+    "INSERT INTO kb_fts(kb_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0, 0.0)');"
+    "CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, 'row');"
+    "CREATE TABLE kb_votes ("
+    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
+    "  visitor TEXT NOT NULL, helpful INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (article_id, visitor));"
+    "CREATE TABLE kb_views ("
+    "  id INTEGER PRIMARY KEY,"
+    "  article_id INTEGER NOT NULL, locale TEXT NOT NULL, visitor TEXT,"
+    "  source TEXT NOT NULL CHECK (source IN ('help','api','bot')),"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX kb_views_at ON kb_views(created_at);"
+    "CREATE INDEX kb_views_visitor ON kb_views(visitor, created_at);"
+    "CREATE TABLE kb_searches ("
+    "  id INTEGER PRIMARY KEY,"
+    "  query TEXT NOT NULL, locale TEXT NOT NULL, results INTEGER NOT NULL,"
+    "  source TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE INDEX kb_searches_at ON kb_searches(created_at);"
+    /* Which help-center visitor started which conversation (set by the widget/web form). */
+    "CREATE TABLE kb_visitor_conversations ("
+    "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+    "  visitor TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE bot_attempts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  conversation_id INTEGER REFERENCES conversations(id),"
+    "  message_id INTEGER,"
+    "  locale TEXT NOT NULL, question TEXT NOT NULL,"
+    "  confident INTEGER NOT NULL, confidence REAL NOT NULL,"
+    "  articles_json TEXT NOT NULL DEFAULT '[]',"
+    "  outcome TEXT CHECK (outcome IN ('accepted','rejected')),"
+    "  token_hash TEXT,"
+    "  created_at INTEGER NOT NULL, decided_at INTEGER);"
+    "CREATE INDEX bot_attempts_at ON bot_attempts(created_at);"
+    "CREATE INDEX bot_attempts_conv ON bot_attempts(conversation_id);"
+    "CREATE TABLE macros ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  body TEXT NOT NULL DEFAULT '',"
+    "  actions_json TEXT NOT NULL DEFAULT '{}',"
+    "  owner_id INTEGER REFERENCES agents(id),"
+    "  usage_count INTEGER NOT NULL DEFAULT 0,"
+    "  last_used_at INTEGER,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX macros_name ON macros(COALESCE(owner_id, 0), name COLLATE NOCASE);";
+
 static const sb_migration migrations[] = {
     {1, "initial schema", m001_initial},
     {2, "email channel: mailboxes, threading ids, jobs", m002_email},
     {3, "workspace: notifications, widget visitors, form fields", m003_workspace},
+    {4, "knowledge base, help center, answer bot, macros", m004_knowledge_base},
     {5, "sla: calendars, policies, clocks, webhooks, after-hours, csat", m005_sla},
     {6, "routing: agent capacity and shifts, team strategies, on-call, rules", m006_routing},
     {9, "reports: conversation facts", m009_reports},
