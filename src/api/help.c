@@ -582,7 +582,7 @@ int sb_api_help_vote(sb_req *r)
     bool fresh;
     visitor_of(r, visitor, &fresh);
     if (fresh) /* no cookie: one vote per client address */
-        sb_api_kb_client(r, visitor, sizeof visitor);
+        sb_api_client_ip(r, visitor, sizeof visitor);
     sb_kb_settings st;
     sb_kb_settings_load(sb_req_db(r), &st);
     op->id = r->ids[0];

@@ -41,34 +41,6 @@ int sb_api_kb_optional_auth(sb_req *r, bool *agent)
     return SB_OK;
 }
 
-void sb_api_kb_client(sb_req *r, char *out, size_t n)
-{
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(sb_req_connection(r), MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, n, "ip:?");
-    if (!ci || !ci->client_addr)
-        return;
-    const struct sockaddr *sa = ci->client_addr;
-    char buf[64];
-    if (sa->sa_family == AF_INET && inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, sizeof buf)) {
-        snprintf(out, n, "ip:%s", buf);
-    } else if (sa->sa_family == AF_INET6) {
-        struct in6_addr a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
-        memset(a.s6_addr + 8, 0, 8); /* one client owns a /64 */
-        if (inet_ntop(AF_INET6, &a, buf, sizeof buf))
-            snprintf(out, n, "ip:%s/64", buf);
-    }
-    if (r->app->cfg.trusted_proxy[0] && strcmp(out + 3, r->app->cfg.trusted_proxy) == 0) {
-        const char *xff = sb_req_header(r, "X-Forwarded-For");
-        if (xff && *xff) {
-            const char *last = strrchr(xff, ',');
-            last = last ? last + 1 : xff;
-            while (*last == ' ')
-                last++;
-            snprintf(out, n, "ip:%.60s", last);
-        }
-    }
-}
-
 /* Anonymous callers: the bot 60 questions a minute per client, search and help pages 600. */
 #define BOT_PER_MINUTE 60
 #define SEARCH_PER_MINUTE 600
@@ -88,7 +60,7 @@ int sb_api_kb_rate_limit(sb_req *r, const char *kind)
     if (!rl)
         return SB_OK;
     char key[96];
-    sb_api_kb_client(r, key, sizeof key);
+    sb_api_client_ip(r, key, sizeof key);
     int64_t now = sb_time_now_ms();
     if (sb_ratelimit_check(rl, key, now)) {
         r->retry_after = "60";

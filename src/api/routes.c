@@ -184,7 +184,8 @@ const sb_route sb_routes[] = {
     {"GET", "/api/v1/help-center/settings", sb_api_kb_settings_get, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"PUT", "/api/v1/help-center/settings", sb_api_kb_settings_put, sb_api_kb_finish, SB_AUTH_ADMIN, NULL, false},
     {"POST", "/api/v1/bot/answer", sb_api_bot_answer, NULL, SB_AUTH_PUBLIC, NULL, false},
-    {"POST", "/api/v1/bot/attempts/{id}/feedback", sb_api_bot_feedback, sb_api_kb_finish, SB_AUTH_PUBLIC, NULL, false},
+    /* visitor level for CORS: the chat widget shows the bot's Yes/No; the attempt token is the credential */
+    {"POST", "/api/v1/bot/attempts/{id}/feedback", sb_api_bot_feedback, sb_api_kb_finish, SB_AUTH_VISITOR, NULL, false},
     {"POST", CONV "/{id}/bot-offer", sb_api_conv_bot_offer, sb_api_kb_finish, SB_AUTH_AGENT, NULL, false},
     {"GET", CONV "/{id}/suggested-articles", sb_api_conv_suggested_articles, NULL, SB_AUTH_TRAINEE, NULL, false},
     {"POST", CONV "/{id}/visitor", sb_api_conv_visitor, sb_api_kb_finish, SB_AUTH_AGENT, NULL, false},

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "service/kb.h"
 #include "channels/webform/page.h"
 #include "core/webform.h"
 #include "http/auth.h"
@@ -19,6 +20,14 @@ typedef struct {
     char *subject, *body, *email, *name, *fields_json;
     json_t *config;
 } submit_op;
+
+/* A new request may be answered by the bot at once (its job checks the channel setting). */
+static sb_err submit_tx(sb_db *w, void *arg)
+{
+    submit_op *op = arg;
+    sb_err err = sb_svc_conv_create(w, &op->c);
+    return err == SB_OK ? sb_svc_bot_queue(w, op->c.id) : err;
+}
 
 static void submit_op_free(void *arg)
 {
@@ -190,7 +199,7 @@ int sb_api_webform_submit(sb_req *r)
     if ((rc = prepare_op(r, op, fixed, answers)) != SB_OK)
         goto out;
     rate_count(r, key);
-    rc = sb_req_submit(r, sb_svc_conv_create, op, submit_op_free, op->c.errmsg);
+    rc = sb_req_submit(r, submit_tx, op, submit_op_free, op->c.errmsg);
     op = NULL;
 out:
     if (op)
@@ -323,7 +332,7 @@ int sb_api_webform_json(sb_req *r)
         goto out;
     if (!trusted)
         rate_count(r, key);
-    rc = sb_req_submit(r, sb_svc_conv_create, op, submit_op_free, op->c.errmsg);
+    rc = sb_req_submit(r, submit_tx, op, submit_op_free, op->c.errmsg);
     op = NULL;
 out:
     if (op)

@@ -14,6 +14,7 @@
 #include "util/time.h"
 #include "realtime/hub.h"
 #include "service/sla.h"
+#include "service/kb.h"
 #include "store/blobs.h"
 
 #define VISITOR_TOKEN_PREFIX "sbv_"
@@ -344,6 +345,8 @@ static sb_err start_tx(sb_db *w, void *arg)
     sb_err err = sb_svc_conv_create(w, &s->op);
     if (err == SB_OK)
         err = sb_svc_after_hours_post(w, "channel:widget", s->op.id, s->op.contact_id, s->locale);
+    if (err == SB_OK)
+        err = sb_svc_bot_queue(w, s->op.id); /* the answer bot may reply first */
     return err;
 }
 

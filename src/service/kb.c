@@ -46,7 +46,7 @@ void sb_kb_settings_load(sb_db *db, sb_kb_settings *s)
     setting_str(db, "kb.default_locale", s->default_locale, sizeof s->default_locale, s->locales[0]);
     setting_str(db, "bot.enabled", buf, sizeof buf, "1");
     s->bot_enabled = strcmp(buf, "1") == 0;
-    setting_str(db, "bot.channels", buf, sizeof buf, "[\"widget\",\"web\",\"email\"]");
+    setting_str(db, "bot.channels", buf, sizeof buf, "[\"widget\",\"webform\",\"email\"]");
     arr = json_loads(buf, 0, NULL);
     size_t j = (size_t)snprintf(s->bot_channels, sizeof s->bot_channels, ",");
     json_array_foreach(arr, i, v)

@@ -11,7 +11,7 @@ W = uword("bq", 9)  # a word only this module's articles use
 @pytest.fixture(scope="module")
 def articles(api):
     api.put("/api/v1/help-center/settings", json={"locales": ["en", "ru"], "default_locale": "en",
-                                                  "bot_enabled": True, "bot_channels": ["widget", "web", "email"],
+                                                  "bot_enabled": True, "bot_channels": ["widget", "webform", "email"],
                                                   "bot_threshold": 0.6, "base_url": "https://help.example.test"}, expect=200)
     def make(title, body, **kw):
         b = {"title": title, "body_markdown": body, "locale": "en", "visibility": "public", "category": "Bot",

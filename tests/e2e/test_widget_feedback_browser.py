@@ -42,3 +42,27 @@ def test_after_hours_promise_solve_confirmation_and_rating(make_server):
         assert api.get("/api/v1/csat").json()["items"][0]["rating"] == "good"
     finally:
         b.quit()
+
+
+def test_answer_bot_in_the_widget_hands_off_on_no(make_server):
+    srv = make_server("widgetbot")
+    sup = srv.new_user("supervisor")
+    sup.api.post("/api/v1/articles", json={
+        "title": "Reset your password", "locale": "en", "visibility": "public", "status": "published",
+        "body_markdown": "To reset your password, open Settings, choose Security and press Reset password. "
+                         "We email you a link to set a new password."}, expect=201)
+    b = new_browser()
+    try:
+        b.get(srv.base_url + "/widget-demo")
+        open_widget(b)
+        say(b, "How do I reset my password?")
+        no = wait_for(lambda: [e for e in q(b, "widget-bot-no") if e.is_displayed()], timeout=15,
+                      message="the bot's answer with its buttons")[0]
+        assert any(d == "out" and "Reset your password" in t for d, t in messages(b))
+        no.click()
+        wait_for(lambda: q(b, "widget-bot-done"), message="the hand-off notice")
+        cid = sup.api.get("/api/v1/conversations", params={"status": "open"}).json()["items"][0]["id"]
+        conv = sup.api.get_conversation(cid)
+        assert conv["channel"] == "widget" and conv["status"] == "open" and "bot-handoff" in conv["tags"]
+    finally:
+        b.quit()

@@ -142,6 +142,28 @@
       .catch(function () { setStatus('The file could not be downloaded.'); });
   }
 
+  /* The answer bot's message carries its Yes/No link: in the chat it becomes two buttons. */
+  function botButtons(item, body) {
+    var hit = /\/help\/bot\/(\d+)\?t=([0-9a-f]{64})/.exec(body);
+    if (!hit) return;
+    var box = el('div', { 'class': 'feedback bot' });
+    function reply(helpful) {
+      fetch(ORIGIN + '/api/v1/bot/attempts/' + hit[1] + '/feedback', { method: 'POST', credentials: 'omit', mode: 'cors',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: hit[2], helpful: helpful }) })
+        .then(function (r) {
+          while (box.firstChild) box.removeChild(box.firstChild);
+          box.appendChild(el('p', { 'data-testid': 'widget-bot-done' }, !r.ok && r.status !== 409 ? 'Not sent, please write to us.'
+            : helpful ? 'Glad it helped!' : 'A person from the team will answer here.'));
+        });
+    }
+    var yes = el('button', { type: 'button', 'data-testid': 'widget-bot-yes' }, 'Yes, this solved it');
+    var no = el('button', { type: 'button', 'data-testid': 'widget-bot-no' }, 'No, talk to a person');
+    yes.addEventListener('click', function () { reply(true); });
+    no.addEventListener('click', function () { reply(false); });
+    box.appendChild(yes); box.appendChild(no);
+    item.appendChild(box);
+  }
+
   function render(m) {
     if (st.seen[m.id]) return;
     st.seen[m.id] = true;
@@ -150,6 +172,7 @@
     var item = el('div', { 'class': 'msg ' + (mine ? 'mine' : 'theirs'), 'data-testid': 'widget-message', 'data-direction': m.direction, 'data-message-id': String(m.id) });
     item.appendChild(el('span', { 'class': 'who' }, mine ? 'You' : (m.author || 'Support')));
     if (m.body) item.appendChild(el('p', { 'class': 'body' }, m.body));
+    if (!mine) botButtons(item, m.body || '');
     (m.attachments || []).forEach(function (a) {
       var b = el('button', { type: 'button', 'class': 'file-link', 'data-testid': 'widget-attachment', 'aria-label': 'Download ' + a.filename });
       b.appendChild(icon(CLIP));
