@@ -190,7 +190,12 @@ export class ConversationView {
     if (atBottom || items.length > 1) {
       // long timelines skip offscreen layout (content-visibility): scroll again once sized
       this.timeline.scrollTop = this.timeline.scrollHeight;
-      requestAnimationFrame(() => { this.timeline.scrollTop = this.timeline.scrollHeight; });
+      const last = this.timeline.lastElementChild;
+      const settle = (n) => requestAnimationFrame(() => {
+        if (last && last.isConnected) last.scrollIntoView({ block: 'end' });
+        if (n > 0) settle(n - 1);
+      });
+      settle(3);
     }
   }
 
