@@ -1294,10 +1294,15 @@ static sb_err bot_feedback(sb_db *w, sb_kb_op *op, int64_t now)
     json_array_append_new(tags, json_string(op->helpful ? "bot-resolved" : "bot-handoff"));
     sb_conv_update_op u = {.actor = customer, .id = conv_id, .set_tags = true, .tags = tags};
     int target = op->helpful ? SB_STATUS_SOLVED : SB_STATUS_OPEN;
-    if (status && strcmp(status, "closed") != 0) {
+    /* A late "Yes" must not close what a person has taken over since the bot answered (made it
+     * urgent, or replied): the answer is recorded, the conversation left as it is. */
+    bool taken_over = op->helpful && (strcmp(json_string_value(json_object_get(conv, "priority")), "urgent") == 0 ||
+                                      sb_store_conv_agent_replied(w, conv_id));
+    if (status && strcmp(status, "closed") != 0 && !taken_over) {
         u.set_status = true;
         u.status = target;
     }
+    u.set_tags = !taken_over;
     err = sb_svc_conv_update(w, &u);
     json_decref(tags);
     json_decref(conv);

@@ -76,6 +76,21 @@ def test_offer_yes_solves_and_marks(api, anon, articles):
     assert offer(api, c["id"])["reason"] == "already_offered"
 
 
+def test_late_yes_does_not_close_what_an_agent_took_over(api, anon, agent, articles):
+    """The customer's Yes arrives after an agent made the conversation urgent and replied: the
+    answer is recorded, the conversation stays the agent's."""
+    c = widget_conv(api, f"Hello! I forgot my {W} password, how do I reset it?")
+    o = offer(api, c["id"])
+    assert o["offered"] is True, o
+    api.patch_conversation(c["id"], status="open", priority="urgent", priority_reason="VIP locked out")
+    agent.api.post_message(c["id"], "I am on it, resetting it for you now.")
+    r = anon.post(f"/api/v1/bot/attempts/{o['attempt']['id']}/feedback", json={"token": o["token"], "helpful": True},
+                  expect=200).json()
+    assert r["outcome"] == "accepted"
+    conv = api.get_conversation(c["id"])
+    assert conv["status"] == "open" and conv["priority"] == "urgent" and "bot-resolved" not in conv["tags"]
+
+
 def test_offer_no_hands_to_queue_via_help_page(server, api, agent, articles):
     c = widget_conv(api, f"forgot {W} password reset", assignee_id=agent.id)
     o = offer(api, c["id"])
