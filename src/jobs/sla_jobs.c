@@ -94,8 +94,13 @@ sb_job_result sb_webhook_deliver_job(sb_jobs *jobs, sb_job *job, char *err, size
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (rc == CURLE_OK && code >= 200 && code < 300)
         res = SB_JOB_DONE;
-    else if (rc == CURLE_OK)
+    else if (rc == CURLE_OK) {
         snprintf(err, errlen, "webhook %s answered HTTP %ld", url, code);
+        /* The receiver refuses this request for good (bad URL, gone, forbidden): retrying the
+         * same body cannot help. Timeouts and rate limits are worth another try. */
+        if (code >= 400 && code < 500 && code != 408 && code != 429)
+            res = SB_JOB_FAIL;
+    }
     else
         snprintf(err, errlen, "webhook %s: %s", url, curl_err[0] ? curl_err : curl_easy_strerror(rc));
     curl_slist_free_all(h);

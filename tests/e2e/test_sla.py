@@ -36,14 +36,14 @@ class Receiver:
     """Records POSTs; answers 500 to the first `fail_first` of them."""
 
     def __init__(self):
-        self.requests, self.fail_first = [], 0
+        self.requests, self.fail_first, self.fail_status = [], 0, 500
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 outer.requests.append((dict(self.headers), body))
-                code = 500 if len(outer.requests) <= outer.fail_first else 204
+                code = (outer.fail_status if len(outer.requests) <= outer.fail_first else 204)
                 self.send_response(code)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -237,6 +237,32 @@ def test_webhook_retries_with_backoff(env):
     wait_for(lambda: len(set(h["X-Switchboard-Delivery"] for h, b in env.hook.requests[before:])) <
              len(env.hook.requests[before:]), message="a retried delivery")
     assert ids
+
+
+def test_webhook_refused_for_good_is_not_retried(env):
+    """A 4xx (other than 408/429) is a permanent refusal: one attempt, then the job fails."""
+    api = env.api
+    before = len(env.hook.requests)
+    env.hook.fail_first, env.hook.fail_status = before + 1, 410
+    try:
+        env.set_clock("2026-12-02T09:00:00Z")
+        conv = api.create_conversation(subject="gone " + uniq(), priority="urgent", priority_reason="now")
+        env.set_clock("2026-12-02T09:20:00Z")
+        wait_state(api, conv["id"], "breached")
+        mine = lambda: [h for h, b in env.hook.requests[before:]  # noqa: E731
+                        if json.loads(b)["type"] == "sla.breached" and json.loads(b)["data"]["conversation_id"] == conv["id"]]
+        wait_for(mine, message="the breach delivery")
+        env.set_clock("2026-12-02T11:00:00Z")  # well past any backoff: nothing comes again
+        env.api.create_conversation(subject="flush " + uniq())  # a commit wakes the job runner
+        def failed_jobs():
+            for line in env.api.get("/metrics").text.splitlines():
+                if line.startswith('switchboard_jobs{kind="webhook.deliver",state="failed"}'):
+                    return int(float(line.split()[-1]))
+            return 0
+        wait_for(lambda: failed_jobs() >= 1, message="the job failed for good")
+        assert len(mine()) == 1
+    finally:
+        env.hook.fail_status = 500
 
 
 def test_after_hours_reply(env):
