@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+
 bool sb_kb_locale_valid(const char *l)
 {
     if (!l)
@@ -202,32 +204,7 @@ static bool is_word_char(uint32_t c)
     return true;
 }
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool failed;
-} strb;
-
-static void strb_add(strb *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
+#define TERMS_OUT_MAX (4u << 20) /* the terms of one article translation */
 
 /* Calls emit for each folded word (NUL-terminated, at most SB_KB_TERM_MAX bytes). */
 static void split_words(const char *text, void (*emit)(void *ctx, const char *w, size_t n), void *ctx)
@@ -261,12 +238,12 @@ static void split_words(const char *text, void (*emit)(void *ctx, const char *w,
 typedef struct {
     const char *locale;
     struct sb_stemmer *stemmer;
-    strb out, stops;
+    sb_buf out, stops;
     size_t count, max;
     bool keep_stops;
 } terms_ctx;
 
-static void add_term(terms_ctx *t, strb *b, const char *w, size_t n)
+static void add_term(terms_ctx *t, sb_buf *b, const char *w, size_t n)
 {
     if (t->stemmer) {
         const sb_symbol *s = sb_stemmer_stem(t->stemmer, (const sb_symbol *)w, (int)n);
@@ -276,8 +253,8 @@ static void add_term(terms_ctx *t, strb *b, const char *w, size_t n)
         }
     }
     if (b->len)
-        strb_add(b, " ", 1);
-    strb_add(b, w, n);
+        sb_buf_append(b, " ", 1);
+    sb_buf_append(b, w, n);
 }
 
 static void on_word(void *ctx, const char *w, size_t n)
@@ -306,26 +283,22 @@ static void on_word(void *ctx, const char *w, size_t n)
 char *sb_kb_terms(const char *locale, const char *text, size_t max_terms)
 {
     terms_ctx t = {.locale = locale, .max = max_terms};
+    sb_buf_init(&t.out, TERMS_OUT_MAX);
+    sb_buf_init(&t.stops, TERMS_OUT_MAX);
     const char *algo = sb_kb_stemmer_for(locale);
     if (algo)
         t.stemmer = sb_stemmer_new(algo, "UTF_8");
     split_words(text ? text : "", on_word, &t);
     if (t.stemmer)
         sb_stemmer_delete(t.stemmer);
-    strb *res = &t.out;
-    if (!t.out.len && t.stops.len) {
-        res = &t.stops;
-        free(t.out.data);
-    } else {
-        free(t.stops.data);
-    }
+    /* A text of stop words only is searched by them. */
+    sb_buf *res = !t.out.len && t.stops.len ? &t.stops : &t.out;
+    sb_buf_release(res == &t.out ? &t.stops : &t.out);
     if (res->failed) {
-        free(res->data);
+        sb_buf_release(res);
         return NULL;
     }
-    if (!res->data)
-        return strdup("");
-    return res->data;
+    return sb_buf_detach(res, NULL);
 }
 
 /* ---- typo tolerance ---- */

@@ -5,49 +5,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+
 const char *const sb_macro_placeholders[] = {
     "contact.name",      "contact.first_name",    "contact.email",         "contact.phone",
     "organization.name", "agent.name",            "agent.first_name",      "agent.email",
     "conversation.id",   "conversation.subject",  "conversation.status",   "conversation.priority",
     "conversation.channel", NULL};
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool failed;
-} mbuf;
+#define MACRO_OUT_MAX (1u << 20) /* an expansion; bodies are at most 64 KiB */
 
-static void put(mbuf *b, const char *s, size_t n)
+static void put(sb_buf *b, const char *s, size_t n)
 {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    sb_buf_append(b, s, n);
 }
 
-static char *finish(mbuf *b)
+/* The text, or NULL when it outgrew the cap or memory ran out. */
+static char *finish(sb_buf *b)
 {
     if (b->failed) {
-        free(b->data);
+        sb_buf_release(b);
         return NULL;
     }
-    return b->data ? b->data : strdup("");
+    return sb_buf_detach(b, NULL);
 }
 
-static void put_escaped(mbuf *b, const char *s)
+static void put_escaped(sb_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         /* Characters that start Markdown or HTML constructs; newlines would start blocks. */
@@ -64,7 +47,8 @@ static void put_escaped(mbuf *b, const char *s)
 
 char *sb_macro_escape_text(const char *s)
 {
-    mbuf b = {0};
+    sb_buf b;
+    sb_buf_init(&b, MACRO_OUT_MAX);
     put_escaped(&b, s);
     return finish(&b);
 }
@@ -135,7 +119,8 @@ bool sb_macro_validate(const char *tmpl, char *err, size_t errlen)
 
 char *sb_macro_expand(const char *tmpl, sb_macro_lookup lookup, void *ctx, const char *link_base)
 {
-    mbuf b = {0};
+    sb_buf b;
+    sb_buf_init(&b, MACRO_OUT_MAX);
     const char *p = tmpl ? tmpl : "";
     while (*p) {
         const char *open = strstr(p, "{{");
