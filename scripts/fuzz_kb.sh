@@ -15,6 +15,6 @@ printf '\002Їжак Ґанок повернути' > "$OUT/seeds/uk"
 printf '\003Hi {{contact.name}}, see {{article:12}} {{ agent.first_name }} {{bad' > "$OUT/seeds/macro"
 "$CC" -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc \
-    fuzz/fuzz_kb_text.c src/core/kb_text.c src/core/macro.c src/util/buf.c -lstemmer -o "$OUT/fuzz_kb_text"
+    fuzz/fuzz_kb_text.c src/core/kb_text.c src/core/macro.c src/util/buf.c src/util/utf8.c -lstemmer -o "$OUT/fuzz_kb_text"
 "$OUT/fuzz_kb_text" -max_total_time="$RUN_SECONDS" -max_len=4096 -timeout=10 \
     -artifact_prefix="$OUT/crashes/" "$OUT/corpus" "$OUT/seeds"

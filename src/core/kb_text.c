@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/utf8.h"
 
 bool sb_kb_locale_valid(const char *l)
 {
@@ -132,30 +133,6 @@ static uint32_t utf8_next(const unsigned char **p)
     return c;
 }
 
-static size_t utf8_put(uint32_t c, char *out)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xC0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 size_t sb_kb_utf8_len(const char *s)
 {
     size_t n = 0;
@@ -218,7 +195,7 @@ static void split_words(const char *text, void (*emit)(void *ctx, const char *w,
         bool apostrophe = (c == '\'' || c == 0x2019) && wl > 0 && *p && is_word_char(*p < 0x80 ? *p : 0x100);
         if (c && (is_word_char(c) || apostrophe)) {
             char enc[4];
-            size_t n = apostrophe ? (enc[0] = '\'', 1) : utf8_put(fold(c), enc);
+            size_t n = apostrophe ? (enc[0] = '\'', 1) : sb_utf8_put(fold(c), enc);
             if (wl + n <= SB_KB_TERM_MAX) {
                 memcpy(word + wl, enc, n);
                 wl += n;

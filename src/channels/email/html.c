@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "util/buf.h"
+#include "util/utf8.h"
 
 /* ------------------------------------------------------------------------ */
 /* Limits                                                                   */
@@ -110,30 +111,6 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-static size_t utf8_encode(uint32_t c, char *out)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xC0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 /* Lower case for matching mail-client phrases: ASCII, Latin-1, Latin Extended-A, Cyrillic.
  * No-break space becomes a space. */
 static uint32_t fold_cp(uint32_t c)
@@ -175,7 +152,7 @@ static size_t fold_into(const char *s, size_t n, char *dst, size_t cap, bool dro
             i += k;
             continue;
         } else {
-            m = utf8_encode(fold_cp(cp), tmp);
+            m = sb_utf8_put(fold_cp(cp), tmp);
         }
         if (o + m + 1 > cap)
             break;
@@ -2631,7 +2608,7 @@ static size_t decode_entity(const char *s, size_t n, char *out, size_t *outlen)
             i++;
         if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
             v = 0xFFFD;
-        *outlen = utf8_encode(v, out);
+        *outlen = sb_utf8_put(v, out);
         return i;
     }
     for (size_t i = 0; i < ARRAY_LEN(named); i++) {
