@@ -115,6 +115,7 @@ int sb_api_test_clock_set(sb_req *r);
 /* static files of the front end (web/) */
 int sb_api_static_index(sb_req *r);
 int sb_api_static_asset(sb_req *r);
+int sb_api_static_favicon(sb_req *r);
 int sb_api_static_widget_js(sb_req *r);
 int sb_api_static_widget_css(sb_req *r);
 int sb_api_static_widget_demo(sb_req *r);

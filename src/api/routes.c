@@ -98,6 +98,7 @@ const sb_route sb_routes[] = {
     {"PUT", "/api/v1/settings/webform", sb_api_webform_config_put, sb_api_webform_config_put_finish, SB_AUTH_ADMIN, NULL, false},
     {"GET", "/", sb_api_static_index, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"GET", "/assets/*", sb_api_static_asset, NULL, SB_AUTH_PUBLIC, "/assets/{file}", false},
+    {"GET", "/favicon.ico", sb_api_static_favicon, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"GET", "/widget.js", sb_api_static_widget_js, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"GET", "/widget.css", sb_api_static_widget_css, NULL, SB_AUTH_PUBLIC, NULL, false},
     {"GET", "/widget-demo", sb_api_static_widget_demo, NULL, SB_AUTH_PUBLIC, NULL, false},

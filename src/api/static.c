@@ -141,6 +141,12 @@ int sb_api_static_asset(sb_req *r)
     return serve(r, name);
 }
 
+/* Browsers ask every page's site for it, pages without a <link rel=icon> too. */
+int sb_api_static_favicon(sb_req *r)
+{
+    return serve(r, "app/favicon.svg");
+}
+
 int sb_api_static_widget_js(sb_req *r)
 {
     return serve(r, "widget/widget.js");

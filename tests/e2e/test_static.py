@@ -35,3 +35,8 @@ def test_widget_script_is_embeddable(server):
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/javascript")
     assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_favicon_for_every_page(server):
+    r = requests.get(server.base_url + "/favicon.ico")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/svg+xml"
