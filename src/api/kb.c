@@ -63,7 +63,7 @@ int sb_api_kb_rate_limit(sb_req *r, const char *kind)
     sb_api_client_ip(r, key, sizeof key);
     int64_t now = sb_time_now_ms();
     if (sb_ratelimit_check(rl, key, now)) {
-        r->retry_after = "60";
+        sb_req_retry_after(r, 60);
         return sb_req_fail(r, SB_E_RATE_LIMITED, "too many requests; try again in a minute");
     }
     sb_ratelimit_fail(rl, key, now); /* counts the request */

@@ -70,9 +70,7 @@ int sb_api_login(sb_req *r)
     if (wait2 > wait)
         wait = wait2;
     if (wait) {
-        static __thread char retry[16];
-        snprintf(retry, sizeof retry, "%u", wait);
-        r->retry_after = retry;
+        sb_req_retry_after(r, wait);
         return sb_req_fail(r, SB_E_RATE_LIMITED, "too many failed logins; try again in %u seconds", wait);
     }
     int64_t id = 0;

@@ -288,10 +288,8 @@ int sb_api_webform_json(sb_req *r)
     if (trusted < 0)
         return r->err;
     char key[80], retry[16];
-    static __thread char retry_header[16];
     if (!trusted && rate_wait(r, key, retry)) {
-        snprintf(retry_header, sizeof retry_header, "%s", retry);
-        r->retry_after = retry_header;
+        snprintf(r->retry_after, sizeof r->retry_after, "%s", retry);
         return sb_req_fail(r, SB_E_RATE_LIMITED, "too many submissions from your address; try again in %s seconds",
                            retry);
     }

@@ -222,7 +222,6 @@ int sb_api_widget_session(sb_req *r)
     ctx_release(&c);
     /* Minting tokens in bulk (each names a new contact) is bounded per client address. */
     char ip[80];
-    static __thread char retry[16]; /* r->retry_after is not freed */
     sb_api_client_ip(r, ip, sizeof ip);
     /* Anything that is not a valid token of a visitor makes a new visitor, and counts. */
     bool fresh = true;
@@ -234,8 +233,7 @@ int sb_api_widget_session(sb_req *r)
     }
     unsigned wait = fresh ? sb_ratelimit_check(r->app->widget_limit, ip, sb_time_now_ms()) : 0;
     if (wait) {
-        snprintf(retry, sizeof retry, "%u", wait);
-        r->retry_after = retry;
+        sb_req_retry_after(r, wait);
         return sb_req_fail(r, SB_E_RATE_LIMITED, "too many new chat sessions from this address; retry later");
     }
     if (fresh)
@@ -586,13 +584,11 @@ int sb_api_widget_upload(sb_req *r)
     if (rc != SB_OK)
         return rc;
     char ip[80];
-    static __thread char retry[16]; /* r->retry_after is not freed */
     sb_api_client_ip(r, ip, sizeof ip);
     unsigned wait = sb_ratelimit_check(r->app->widget_upload_limit, ip, sb_time_now_ms());
     if (wait) {
         ctx_release(&c);
-        snprintf(retry, sizeof retry, "%u", wait);
-        r->retry_after = retry;
+        sb_req_retry_after(r, wait);
         return sb_req_fail(r, SB_E_RATE_LIMITED, "too many uploads from this address; retry later");
     }
     const char *name = sb_req_query(r, "filename");

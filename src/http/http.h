@@ -97,7 +97,7 @@ struct sb_req {
     size_t resp_raw_len;
     sb_err err;
     char errmsg[256];
-    const char *retry_after;
+    char retry_after[16]; /* Retry-After of a 429, set by sb_req_retry_after */
     char *set_cookie;
     /* SB_AUTH_VISITOR routes: Access-Control-Allow-Origin is cors_origin, or "*" when empty,
      * or absent when cors_deny (an origin the widget settings refuse). */
@@ -127,6 +127,8 @@ const char *sb_req_header(sb_req *r, const char *key);
 const char *sb_req_cookie(sb_req *r, const char *key);
 /* Sets an error with a formatted message and returns the code, for `return sb_req_fail(...)`. */
 int sb_req_fail(sb_req *r, sb_err code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A 429's Retry-After, in seconds. */
+void sb_req_retry_after(sb_req *r, unsigned seconds);
 /* Sets a JSON response (steals obj). */
 int sb_req_json(sb_req *r, unsigned status, json_t *obj);
 /* Sets a pre-rendered JSON response (takes ownership of text, a malloc'd buffer). */

@@ -74,6 +74,11 @@ int sb_req_json_text(sb_req *r, unsigned status, char *text, size_t len)
     return SB_OK;
 }
 
+void sb_req_retry_after(sb_req *r, unsigned seconds)
+{
+    snprintf(r->retry_after, sizeof r->retry_after, "%u", seconds);
+}
+
 int sb_req_json(sb_req *r, unsigned status, json_t *obj)
 {
     json_decref(r->resp);
@@ -229,7 +234,7 @@ static enum MHD_Result queue_json(sb_req *r)
         MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
     add_common_headers(resp);
     add_cors(r, resp);
-    if (r->retry_after)
+    if (r->retry_after[0])
         MHD_add_response_header(resp, "Retry-After", r->retry_after);
     if (r->set_cookie)
         MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
