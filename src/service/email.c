@@ -139,7 +139,12 @@ sb_err sb_svc_delivery_result(sb_db *w, void *arg)
     if (!m)
         return SB_E_NOT_FOUND;
     int64_t conv_id = json_integer_value(json_object_get(m, "conversation_id"));
+    /* A bounce that arrived first is the better news: an attempt's result never undoes it. */
+    const char *current = json_string_value(json_object_get(m, "delivery_status"));
+    bool bounced = current && strcmp(current, "bounced") == 0;
     json_decref(m);
+    if (bounced)
+        return SB_OK;
     sb_err err = sb_store_message_set_delivery(w, op->message_id, op->status, op->error);
     if (err != SB_OK)
         return err;
